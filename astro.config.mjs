@@ -1,0 +1,58 @@
+// @ts-check
+import path from 'node:path';
+import { defineConfig } from 'astro/config';
+import mdx from '@astrojs/mdx';
+import { lessonsPreflight } from './src/content/lessons-integration.ts';
+import { satteri } from '@astrojs/markdown-satteri';
+import { knownComponentsPlugin } from './src/content/known-components-plugin.ts';
+import { lessonComponentNames } from './src/content/lesson-components.ts';
+import { isolationHeaders } from './src/server/headers.ts';
+import { codeThemes } from './src/styles/code-themes.ts';
+
+export default defineConfig({
+  site: 'https://asynclab.dev',
+  // `preserve` keeps `[lang]/404.astro` as `/en/404.html`, where static hosts look for it.
+  build: { format: 'preserve' },
+  trailingSlash: 'ignore',
+  i18n: {
+    locales: ['en', 'zh'],
+    defaultLocale: 'en',
+    // `/` is our own language chooser, not a redirect.
+    routing: { prefixDefaultLocale: true, redirectToDefaultLocale: false },
+  },
+  integrations: [
+    lessonsPreflight(),
+    mdx(),
+  ],
+  markdown: {
+    // Sätteri is Astro 7's Markdown/MDX pipeline; MDX inherits this processor.
+    processor: satteri({
+      mdastPlugins: [
+        knownComponentsPlugin({
+          allowed: lessonComponentNames,
+          appliesTo: (file) => file.split(path.sep).join('/').includes('/content/lessons/'),
+        }),
+      ],
+    }),
+    shikiConfig: {
+      themes: codeThemes,
+      // Both themes are emitted as CSS variables; global.css picks one per theme.
+      defaultColor: false,
+      wrap: false,
+    },
+  },
+  // Cross-origin isolation in dev and preview too (WebContainers need it).
+  server: { headers: isolationHeaders },
+  devToolbar: { enabled: false },
+  vite: {
+    build: {
+      rollupOptions: {
+        onwarn(warning, warn) {
+          // Known, harmless Astro 7 + Rolldown noise on every MDX page (withastro/astro#18087).
+          if (warning.code === 'MODULE_LEVEL_DIRECTIVE' && warning.message.includes('astro:head-inject')) return;
+          warn(warning);
+        },
+      },
+    },
+  },
+});

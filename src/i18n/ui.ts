@@ -1,0 +1,107 @@
+import type { Locale } from './locales.ts';
+
+/** Every UI string the site prints. Both languages must fill every key (checked by the type). */
+export interface UiStrings {
+  siteName: string;
+  tagline: string;
+  skipToContent: string;
+  nav: { course: string; lessonsHeading: string; onThisPage: string; previous: string; next: string };
+  home: { title: string; intro: string; courseHeading: string; lesson: (n: number) => string; start: string };
+  chooser: { title: string; intro: string };
+  lesson: { objectivesHeading: string };
+  search: { open: string; placeholder: string; shortcutHint: string };
+  theme: { toLight: string; toDark: string };
+  langSwitch: { label: string; switchTo: string };
+  callout: { note: string; tip: string; warning: string };
+  notFound: { title: string; body: string; home: string };
+  footer: { built: string };
+}
+
+export const ui: Record<Locale, UiStrings> = {
+  en: {
+    siteName: 'AsyncLab',
+    tagline: 'See how async servers really behave.',
+    skipToContent: 'Skip to content',
+    nav: {
+      course: 'Course',
+      lessonsHeading: 'Lessons',
+      onThisPage: 'On this page',
+      previous: 'Previous',
+      next: 'Next',
+    },
+    home: {
+      title: 'AsyncLab — asyncio and FastAPI, seen running',
+      intro:
+        'A hands-on course on asynchronous Python. Every example is real code you can edit and run; a timeline shows what ran at the same time, what waited, and when the event loop was blocked.',
+      courseHeading: 'The course',
+      lesson: (n) => `Lesson ${n}`,
+      start: 'Start with lesson 1',
+    },
+    chooser: {
+      title: 'AsyncLab',
+      intro: 'Choose your language.',
+    },
+    lesson: {
+      objectivesHeading: 'In this lesson',
+    },
+    search: {
+      open: 'Search',
+      placeholder: 'Search lessons',
+      shortcutHint: 'Press / to search',
+    },
+    theme: { toLight: 'Switch to light theme', toDark: 'Switch to dark theme' },
+    langSwitch: { label: 'Language', switchTo: 'Read this page in' },
+    callout: { note: 'Note', tip: 'Tip', warning: 'Watch out' },
+    notFound: {
+      title: 'Page not found',
+      body: 'There is no page at this address. It may have moved, or the link may be mistyped.',
+      home: 'Back to the course',
+    },
+    footer: { built: 'AsyncLab — an interactive course on async Python.' },
+  },
+  zh: {
+    siteName: 'AsyncLab',
+    tagline: '亲眼看看异步服务器到底怎么运行。',
+    skipToContent: '跳到正文',
+    nav: {
+      course: '课程',
+      lessonsHeading: '课程目录',
+      onThisPage: '本页内容',
+      previous: '上一课',
+      next: '下一课',
+    },
+    home: {
+      title: 'AsyncLab — 看得见的 asyncio 与 FastAPI',
+      intro:
+        '一门动手学异步 Python 的课程。每个示例都是可以直接修改、运行的真实代码；时间线会画出哪些任务在同时运行、哪些在排队等待，以及事件循环在什么时候被卡住。',
+      courseHeading: '课程列表',
+      lesson: (n) => `第 ${n} 课`,
+      start: '从第 1 课开始',
+    },
+    chooser: {
+      title: 'AsyncLab',
+      intro: '请选择语言。',
+    },
+    lesson: {
+      objectivesHeading: '本课要点',
+    },
+    search: {
+      open: '搜索',
+      placeholder: '搜索课程',
+      shortcutHint: '按 / 键搜索',
+    },
+    theme: { toLight: '切换到浅色主题', toDark: '切换到深色主题' },
+    langSwitch: { label: '语言', switchTo: '切换语言：' },
+    callout: { note: '说明', tip: '提示', warning: '注意' },
+    notFound: {
+      title: '页面不存在',
+      body: '这个地址上没有页面，可能已经移动，也可能是链接写错了。',
+      home: '返回课程首页',
+    },
+    footer: { built: 'AsyncLab — 异步 Python 互动课程。' },
+  },
+};
+
+export function useStrings(locale: Locale): UiStrings {
+  return ui[locale];
+}

@@ -1,0 +1,38 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'yaml';
+import type { Page } from '@playwright/test';
+
+export const langs = ['en', 'zh'] as const;
+export type Lang = (typeof langs)[number];
+
+export interface LessonSource {
+  slug: string;
+  title: Record<Lang, string>;
+}
+
+const lessonsDir = path.resolve(import.meta.dirname, '..', '..', 'content', 'lessons');
+
+/** The lessons as the source tree has them, so the tests follow the course as it grows. */
+export function lessonSources(): LessonSource[] {
+  return readdirSync(path.join(lessonsDir, 'en'))
+    .filter((f) => /^\d{2}-.+\.mdx$/.test(f))
+    .sort()
+    .map((file) => {
+      const title = (lang: Lang) => {
+        const source = readFileSync(path.join(lessonsDir, lang, file), 'utf8');
+        return (parse(source.split(/^---$/m)[1]!) as { title: string }).title;
+      };
+      return { slug: file.replace(/^\d{2}-/, '').replace(/\.mdx$/, ''), title: { en: title('en'), zh: title('zh') } };
+    });
+}
+
+/** Every console error and uncaught exception a page produces while the test runs. */
+export function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') errors.push(`console: ${msg.text()} (${msg.location().url})`);
+  });
+  page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
+  return errors;
+}
