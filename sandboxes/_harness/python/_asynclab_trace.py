@@ -1,0 +1,41 @@
+"""Trace side channel of the AsyncLab harness (DESIGN §6).
+
+Events are one JSON object per line, Chrome-Trace-like: ts (µs since the run
+started, on the monotonic clock every process of the run shares), ph, lane, cat,
+name, args. Under the runner they go to fd 3; where no fd 3 exists they go to
+stdout behind a prefix the engines strip.
+"""
+import json
+import os
+import time
+
+_FD = int(os.environ.get("ASYNCLAB_TRACE_FD", "3"))
+_T0_NS = int(os.environ.get("ASYNCLAB_T0_NS") or time.monotonic_ns())
+PREFIX = "\x1easynclab-trace "
+
+try:
+    os.fstat(_FD)
+    _to_fd = True
+except OSError:
+    _to_fd = False
+
+
+def now_us() -> int:
+    """Microseconds since the run started."""
+    return (time.monotonic_ns() - _T0_NS) // 1000
+
+
+def emit(event: dict) -> None:
+    line = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
+    try:
+        if _to_fd:
+            os.write(_FD, (line + "\n").encode("utf-8"))
+        else:
+            print(PREFIX + line, flush=True)
+    except OSError:
+        pass  # the reader is gone; the run is ending
+
+
+def trace_fds() -> tuple:
+    """File descriptors a child process of the harness must keep to write the trace."""
+    return (_FD,) if _to_fd else ()

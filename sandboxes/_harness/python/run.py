@@ -1,0 +1,13 @@
+"""Runs a Python script sandbox: the entry file as __main__, from the work directory."""
+import os
+import runpy
+import sys
+
+work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
+entry = os.environ["ASYNCLAB_ENTRY"]
+
+# The script sees its own folder first on sys.path, as `python3 main.py` would give it,
+# and not the harness folder this file was started from.
+sys.path[0] = work
+sys.argv = [entry]
+runpy.run_path(os.path.join(work, entry), run_name="__main__")

@@ -1,0 +1,63 @@
+"""Runs a Python server sandbox.
+
+Imports the ASGI app named by the entry (`main:app`), serves it with uvicorn on
+the asyncio loop (never uvloop, so tracing sees every callback) on an ephemeral
+loopback port, reports `ready` on the trace channel, then starts the load
+driver as a separate process (its own interpreter and event loop, so its
+timings are true client timings), waits for it, and shuts the server down.
+"""
+import asyncio
+import importlib
+import os
+import socket
+import sys
+
+harness_dir = os.path.dirname(os.path.abspath(__file__))
+work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
+sys.path[0] = work
+sys.path.append(harness_dir)
+
+from _asynclab_trace import emit, now_us, trace_fds  # noqa: E402
+
+import uvicorn  # noqa: E402
+
+
+def load_app():
+    module_name, _, attribute = os.environ["ASYNCLAB_ENTRY"].partition(":")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        sys.exit(f"{module_name}.py has no `{attribute}`: the sandbox entry is {module_name}:{attribute}")
+
+
+async def main() -> int:
+    app = load_app()
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    config = uvicorn.Config(app, loop="asyncio", http="h11", lifespan="auto", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if serving.done():
+            return 1  # startup failed; uvicorn has printed why
+        await asyncio.sleep(0.005)
+
+    emit({"ts": now_us(), "ph": "i", "cat": "harness", "name": "ready", "lane": "server", "args": {"port": port}})
+    print(f"[server] listening on http://127.0.0.1:{port}", flush=True)
+
+    driver = await asyncio.create_subprocess_exec(
+        sys.executable, "-u", "-s", os.path.join(harness_dir, "load.py"),
+        env={**os.environ, "ASYNCLAB_PORT": str(port)},
+        pass_fds=trace_fds(),
+    )
+    code = await driver.wait()
+    server.should_exit = True
+    await serving
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))

@@ -1,0 +1,203 @@
+/**
+ * One control group per run: the pids controller caps processes + threads (fork
+ * bombs), the memory controller caps RSS + tmpfs (memory bombs) and tells us when the
+ * OOM killer fired, and both list every process of the run so none survives it.
+ * cgroup v1 (separate pids/memory hierarchies) and v2 (unified) are supported; the
+ * run's group is created under the runner's own, so it counts against whatever
+ * limits the runner itself lives in.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+
+export interface RunCgroupLimits {
+  memoryBytes: number;
+  processes: number;
+}
+
+export interface RunCgroupStats {
+  oomKills: number;
+  pidsLimitHit: number;
+}
+
+export interface RunCgroup {
+  /** `cgroup.procs` files a process writes its pid into to join the run (before it forks). */
+  readonly procsFiles: string[];
+  pids(): Promise<number[]>;
+  stats(): Promise<RunCgroupStats>;
+  /** SIGKILL every process until the group is empty, then remove it. */
+  destroy(): Promise<void>;
+}
+
+export interface CgroupSupport {
+  version: 1 | 2;
+  create(name: string, limits: RunCgroupLimits): Promise<RunCgroup>;
+}
+
+const root = '/sys/fs/cgroup';
+
+/** The path of this process's group in a v1 hierarchy (`memory`) or in v2 (`''`). */
+function ownGroup(controller: string): string | undefined {
+  const lines = readFileSync('/proc/self/cgroup', 'utf8').trim().split('\n');
+  for (const line of lines) {
+    const [, controllers, group] = line.split(':');
+    if (controller === '' ? controllers === '' : controllers?.split(',').includes(controller)) return group;
+  }
+  return undefined;
+}
+
+async function writable(dir: string): Promise<boolean> {
+  const probe = path.join(dir, `asynclab-probe-${process.pid}`);
+  try {
+    await mkdir(probe);
+    await rmdir(probe);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function readInt(file: string, key?: string): Promise<number> {
+  try {
+    const text = await readFile(file, 'utf8');
+    if (!key) return Number.parseInt(text.trim(), 10) || 0;
+    const line = text.split('\n').find((l) => l.startsWith(`${key} `));
+    return line ? Number.parseInt(line.split(' ')[1]!, 10) || 0 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function listPids(procsFiles: string[]): Promise<number[]> {
+  const pids = new Set<number>();
+  for (const file of procsFiles) {
+    try {
+      for (const line of (await readFile(file, 'utf8')).split('\n')) if (line) pids.add(Number(line));
+    } catch {
+      // group already gone
+    }
+  }
+  return [...pids];
+}
+
+async function killAll(procsFiles: string[]): Promise<void> {
+  // A fork bomb can add processes while we kill; the pids limit bounds the race.
+  for (let round = 0; round < 200; round++) {
+    const pids = await listPids(procsFiles);
+    if (pids.length === 0) return;
+    for (const pid of pids) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // exited meanwhile
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, round < 10 ? 5 : 25));
+  }
+  throw new Error(`processes survived in ${procsFiles.join(', ')}`);
+}
+
+async function removeDir(dir: string): Promise<void> {
+  // rmdir fails with EBUSY for a moment after the last process is reaped.
+  for (let attempt = 0; attempt < 50; attempt++) {
+    try {
+      await rmdir(dir);
+      return;
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}
+
+async function v1(): Promise<CgroupSupport | undefined> {
+  const pidsOwn = ownGroup('pids');
+  const memOwn = ownGroup('memory');
+  if (pidsOwn === undefined || memOwn === undefined) return undefined;
+  const pidsBase = path.join(root, 'pids', pidsOwn, 'asynclab');
+  const memBase = path.join(root, 'memory', memOwn, 'asynclab');
+  try {
+    await mkdir(pidsBase, { recursive: true });
+    await mkdir(memBase, { recursive: true });
+  } catch {
+    return undefined;
+  }
+  if (!(await writable(pidsBase)) || !(await writable(memBase))) return undefined;
+  return {
+    version: 1,
+    async create(name, limits) {
+      const pidsDir = path.join(pidsBase, name);
+      const memDir = path.join(memBase, name);
+      await mkdir(pidsDir);
+      await mkdir(memDir);
+      await writeFile(path.join(pidsDir, 'pids.max'), String(limits.processes));
+      await writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
+      // Without this the group could swap instead of hitting the limit.
+      if (existsSync(path.join(memDir, 'memory.memsw.limit_in_bytes'))) {
+        await writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
+      }
+      const procsFiles = [path.join(pidsDir, 'cgroup.procs'), path.join(memDir, 'cgroup.procs')];
+      return {
+        procsFiles,
+        pids: () => listPids(procsFiles),
+        async stats() {
+          return {
+            oomKills: await readInt(path.join(memDir, 'memory.oom_control'), 'oom_kill'),
+            pidsLimitHit: await readInt(path.join(pidsDir, 'pids.events'), 'max'),
+          };
+        },
+        async destroy() {
+          await killAll(procsFiles);
+          await removeDir(pidsDir);
+          await removeDir(memDir);
+        },
+      };
+    },
+  };
+}
+
+async function v2(): Promise<CgroupSupport | undefined> {
+  const own = ownGroup('');
+  if (own === undefined || !existsSync(path.join(root, 'cgroup.controllers'))) return undefined;
+  // v2 forbids processes in inner groups: the runner's own group must delegate to a child.
+  const base = path.join(root, own, 'asynclab');
+  try {
+    await mkdir(base, { recursive: true });
+    await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory');
+  } catch {
+    return undefined;
+  }
+  return {
+    version: 2,
+    async create(name, limits) {
+      const dir = path.join(base, name);
+      await mkdir(dir);
+      await writeFile(path.join(dir, 'pids.max'), String(limits.processes));
+      await writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));
+      await writeFile(path.join(dir, 'memory.swap.max'), '0').catch(() => undefined);
+      const procsFiles = [path.join(dir, 'cgroup.procs')];
+      return {
+        procsFiles,
+        pids: () => listPids(procsFiles),
+        async stats() {
+          return {
+            oomKills: await readInt(path.join(dir, 'memory.events'), 'oom_kill'),
+            pidsLimitHit: await readInt(path.join(dir, 'pids.events'), 'max'),
+          };
+        },
+        async destroy() {
+          await writeFile(path.join(dir, 'cgroup.kill'), '1').catch(() => undefined);
+          await killAll(procsFiles);
+          await removeDir(dir);
+        },
+      };
+    },
+  };
+}
+
+/** The first cgroup version this process can manage, or undefined (not root, or no controllers). */
+export async function detectCgroups(): Promise<CgroupSupport | undefined> {
+  if (!existsSync('/proc/self/cgroup')) return undefined;
+  return (await v1()) ?? (await v2());
+}

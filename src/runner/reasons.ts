@@ -1,0 +1,76 @@
+/**
+ * Why a run ended abnormally, or why it could not start. The runner sends the stable
+ * code plus numbers; each client words it in its reader's language with these templates.
+ */
+export const reasonCodes = [
+  'timeout',
+  'cpu',
+  'memory',
+  'output-limit',
+  'trace-limit',
+  'process-limit',
+  'file-limit',
+  'disk-limit',
+  'stopped',
+  'disconnected',
+  'busy',
+  'isolation-unavailable',
+  'bad-request',
+  'internal',
+] as const;
+export type ReasonCode = (typeof reasonCodes)[number];
+
+export interface Reason {
+  code: ReasonCode;
+  /** The English sentence, for logs and terminals. */
+  message: string;
+  /** Numbers the sentence was built from (limits, positions), for other languages. */
+  params?: Record<string, string | number>;
+}
+
+type Params = Record<string, string | number>;
+type Template = (p: Params) => string;
+
+const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
+  en: {
+    timeout: (p) => `timed out after ${p.seconds} s`,
+    cpu: (p) => `CPU time limit of ${p.seconds} s reached`,
+    memory: (p) => `out of memory: the limit is ${p.mib} MiB`,
+    'output-limit': (p) => `output limit of ${p.kib} KiB reached; the rest was cut`,
+    'trace-limit': (p) => `trace limit reached (${p.kib} KiB or ${p.events} events)`,
+    'process-limit': (p) => `process limit reached: at most ${p.max} processes and threads`,
+    'file-limit': (p) => `file size limit of ${p.mib} MiB reached`,
+    'disk-limit': (p) => `disk space limit of ${p.mib} MiB reached`,
+    stopped: () => 'stopped',
+    disconnected: () => 'stopped because the page disconnected',
+    busy: (p) => `the runner is busy (${p.running} running, ${p.queued} waiting): try again in a moment`,
+    'isolation-unavailable': (p) => `sandbox isolation is unavailable: ${p.detail}`,
+    'bad-request': (p) => `bad request: ${p.detail}`,
+    internal: (p) => `the runner failed: ${p.detail}`,
+  },
+  zh: {
+    timeout: (p) => `运行超时（${p.seconds} 秒）`,
+    cpu: (p) => `CPU 时间超过上限（${p.seconds} 秒）`,
+    memory: (p) => `内存不足：上限为 ${p.mib} MiB`,
+    'output-limit': (p) => `输出超过上限（${p.kib} KiB），其余部分已截断`,
+    'trace-limit': (p) => `追踪数据超过上限（${p.kib} KiB 或 ${p.events} 个事件）`,
+    'process-limit': (p) => `进程数达到上限：进程和线程合计最多 ${p.max} 个`,
+    'file-limit': (p) => `单个文件大小超过上限（${p.mib} MiB）`,
+    'disk-limit': (p) => `磁盘空间超过上限（${p.mib} MiB）`,
+    stopped: () => '已停止',
+    disconnected: () => '页面已断开连接，运行已停止',
+    busy: (p) => `运行器正忙（${p.running} 个运行中，${p.queued} 个排队）：请稍后再试`,
+    'isolation-unavailable': (p) => `沙箱隔离不可用：${p.detail}`,
+    'bad-request': (p) => `请求有误：${p.detail}`,
+    internal: (p) => `运行器出错：${p.detail}`,
+  },
+};
+
+export function reason(code: ReasonCode, params: Params = {}): Reason {
+  return { code, message: templates.en[code](params), params };
+}
+
+/** The reason in the reader's language. */
+export function describeReason(r: Pick<Reason, 'code' | 'params'>, locale: 'en' | 'zh'): string {
+  return templates[locale][r.code](r.params ?? {});
+}

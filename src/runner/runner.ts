@@ -1,0 +1,162 @@
+/**
+ * The runner's core, independent of any transport: validate a run request, queue it
+ * in the pool, execute it as a Job, stream its events to a sink. The WebSocket mount
+ * (ws.ts) and the terminal CLI (cli.ts) are both thin layers over `Runner.run`.
+ */
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { entryFile, isSafeRelativePath, sandboxManifest, type SandboxFiles, type SandboxManifest } from '../sandbox/manifest.ts';
+import { detectEnvironment, type RunnerEnvironment } from './environment.ts';
+import { Job } from './job.ts';
+import { limitsFromEnv, type Limits } from './limits.ts';
+import { Pool } from './pool.ts';
+import type { LimitsSummary, RunEvent } from './protocol.ts';
+import { reason, type Reason } from './reasons.ts';
+import { sandboxEtcFiles } from './sandbox-command.ts';
+
+export interface RunnerOptions {
+  limits?: Limits;
+  /** Run without bubblewrap (and without cgroups if unavailable). Only by explicit request. */
+  unsafe?: boolean;
+  env?: RunnerEnvironment;
+}
+
+export interface RunHandle {
+  stop(why?: Reason): void;
+  done: Promise<void>;
+}
+
+export class IsolationUnavailableError extends Error {}
+
+const defaultHarnessDir = fileURLToPath(new URL('../../sandboxes/_harness', import.meta.url));
+
+export class Runner {
+  readonly env: RunnerEnvironment;
+  readonly limits: Limits;
+  readonly unsafe: boolean;
+  private readonly workRoot: string;
+  private readonly etcDir: string;
+  private readonly jobs = new Set<Job>();
+  private readonly pool: Pool;
+  private closed = false;
+
+  private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string) {
+    this.env = env;
+    this.limits = limits;
+    this.unsafe = unsafe;
+    this.workRoot = workRoot;
+    this.etcDir = etcDir;
+    this.pool = new Pool(limits.concurrency, limits.queue);
+  }
+
+  /** Finds what the machine offers and refuses to start without isolation unless `unsafe`. */
+  static async start(options: RunnerOptions = {}): Promise<Runner> {
+    const env = options.env ?? (await detectEnvironment());
+    const unsafe = options.unsafe ?? false;
+    if (env.isolationProblems.length && !unsafe) {
+      throw new IsolationUnavailableError(
+        `The runner will not start without isolation:\n  - ${env.isolationProblems.join('\n  - ')}\n` +
+          'Fix the above, or start it with RUNNER_UNSAFE=1 to run sandboxes unisolated on this machine (never on a shared one).',
+      );
+    }
+    const workRoot = await mkdtemp(path.join(tmpdir(), 'asynclab-runner-'));
+    const etcDir = path.join(workRoot, 'etc');
+    await mkdir(etcDir, { mode: 0o755 });
+    for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });
+    return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir);
+  }
+
+  get isolation(): 'bwrap' | 'none' {
+    return this.unsafe ? 'none' : 'bwrap';
+  }
+
+  get stats(): { running: number; queued: number } {
+    return this.pool.stats;
+  }
+
+  summary(): LimitsSummary {
+    const { wallMsScript, wallMsServer, memoryBytes, outputBytes, sourceBytes, messageBytes } = this.limits;
+    return { wallMsScript, wallMsServer, memoryBytes, outputBytes, sourceBytes, messageBytes };
+  }
+
+  /**
+   * Starts a run. `emit` receives its events in order and always, last, one `exit`
+   * (with reason bad-request or busy when the run never started).
+   */
+  run(request: { manifest: unknown; files: SandboxFiles }, emit: (event: RunEvent) => void): RunHandle {
+    const refuse = (why: Reason): RunHandle => {
+      emit({ type: 'exit', code: null, signal: null, durationMs: 0, reason: why });
+      return { stop: () => undefined, done: Promise.resolve() };
+    };
+    if (this.closed) return refuse(reason('internal', { detail: 'the runner is shutting down' }));
+    const checked = this.check(request);
+    if ('detail' in checked) return refuse(reason('bad-request', { detail: checked.detail }));
+
+    const job = new Job(checked.manifest, request.files, {
+      env: this.env,
+      limits: this.limits,
+      workRoot: this.workRoot,
+      harnessDir: defaultHarnessDir,
+      etcDir: this.etcDir,
+      unsafe: this.unsafe,
+    }, emit);
+    const submitted = this.pool.submit({
+      run: async () => {
+        this.jobs.add(job);
+        try {
+          await job.run();
+        } finally {
+          this.jobs.delete(job);
+        }
+      },
+      onQueued: (position) => emit({ type: 'queued', position }),
+    });
+    if (submitted === 'busy') return refuse(reason('busy', this.pool.stats));
+    return {
+      done: submitted.done,
+      stop: (why = reason('stopped')) => {
+        if (submitted.cancel()) emit({ type: 'exit', code: null, signal: null, durationMs: 0, reason: why });
+        else job.stop(why);
+      },
+    };
+  }
+
+  /** Stops every run, waits for them to be cleaned up, removes the runner's directory. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const pending = [...this.jobs].map((job) => {
+      job.stop(reason('stopped'));
+      return new Promise<void>((resolve) => {
+        const poll = () => (this.jobs.has(job) ? setTimeout(poll, 10) : resolve());
+        poll();
+      });
+    });
+    await Promise.all(pending);
+    await rm(this.workRoot, { recursive: true, force: true });
+  }
+
+  private check(request: { manifest: unknown; files: SandboxFiles }): { manifest: SandboxManifest } | { detail: string } {
+    const parsed = sandboxManifest.safeParse(request.manifest);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      return { detail: `manifest ${issue.path.map(String).join('.') || ''}: ${issue.message}`.replace('manifest :', 'manifest:') };
+    }
+    const manifest = parsed.data;
+    if (manifest.language === 'python' && !this.env.python) {
+      return { detail: 'no Python with fastapi, uvicorn, httpx and aiosqlite on this machine' };
+    }
+    const names = Object.keys(request.files);
+    if (names.length === 0) return { detail: 'no files' };
+    if (names.length > this.limits.sourceFiles) return { detail: `${names.length} files; at most ${this.limits.sourceFiles}` };
+    const bad = names.find((n) => !isSafeRelativePath(n));
+    if (bad !== undefined) return { detail: `file name ${JSON.stringify(bad.slice(0, 80))} is not a plain relative path` };
+    if (!(entryFile(manifest) in request.files)) return { detail: `the entry ${entryFile(manifest)} is not among the files` };
+    const bytes = Object.values(request.files).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
+    if (bytes > this.limits.sourceBytes) {
+      return { detail: `source is ${Math.ceil(bytes / 1024)} KiB; the limit is ${this.limits.sourceBytes / 1024} KiB` };
+    }
+    return { manifest };
+  }
+}

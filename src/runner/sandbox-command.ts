@@ -1,0 +1,174 @@
+/**
+ * The command line of one sandboxed run: a tiny shell that joins the run's cgroups,
+ * then prlimit (per-process limits), then bubblewrap (namespaces and a read-only
+ * view of the system), then the language harness. Kept apart from process handling so
+ * the exact isolation can be read, and tested, in one place.
+ */
+import path from 'node:path';
+import type { SandboxManifest } from '../sandbox/manifest.ts';
+import type { Limits } from './limits.ts';
+import type { RunnerEnvironment } from './environment.ts';
+
+export interface SandboxPaths {
+  /** Host directory with the run's source files (read-only inside). */
+  src: string;
+  /** Host directory with the harness (`sandboxes/_harness`). */
+  harness: string;
+  /** Host directory with the runner's synthetic /etc (hosts, passwd, group, nsswitch.conf). */
+  etc: string;
+  /** Unsafe mode only: host directories standing in for /work and /tmp. */
+  work?: string;
+  tmp?: string;
+}
+
+export interface SandboxCommand {
+  file: string;
+  args: string[];
+  env: Record<string, string>;
+}
+
+/** The uid/gid a sandbox runs as inside its user namespace: nobody, never root. */
+export const sandboxUid = 65534;
+
+/** Joins the cgroups (before anything can fork), drops the variable, and execs the rest. */
+const joinCgroups = 'for f in $ASYNCLAB_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; unset ASYNCLAB_CGROUP_PROCS; exec "$@"';
+/** Inside the sandbox: copy the read-only sources into the writable tmpfs and start there. */
+const prepareWork = 'cp -R "$ASYNCLAB_SRC"/. "$ASYNCLAB_WORK"/ && cd "$ASYNCLAB_WORK" && exec "$@"';
+
+function interpreter(manifest: SandboxManifest, env: RunnerEnvironment, inside: { harness: string; node: string }, limits: Limits): string[] {
+  if (manifest.language === 'python') {
+    if (!env.python) throw new Error('no Python with fastapi, uvicorn, httpx and aiosqlite was found');
+    const script = manifest.kind === 'server' ? 'serve.py' : 'run.py';
+    return [env.python.executable, '-u', '-s', '-X', 'utf8', path.posix.join(inside.harness, 'python', script)];
+  }
+  // V8 sizes its heap from the machine, not from the cgroup: cap it below the cgroup limit.
+  const heapMiB = Math.max(64, Math.floor((limits.memoryBytes / (1024 * 1024)) * 0.6));
+  const script = manifest.kind === 'server' ? 'serve.mjs' : 'run.mjs';
+  return [inside.node, `--max-old-space-size=${heapMiB}`, '--disable-warning=ExperimentalWarning', path.posix.join(inside.harness, 'node', script)];
+}
+
+export interface CommandOptions {
+  manifest: SandboxManifest;
+  env: RunnerEnvironment;
+  limits: Limits;
+  paths: SandboxPaths;
+  cgroupProcs: string[];
+  /** Monotonic start of the run in ns (process.hrtime.bigint()); trace timestamps count from it. */
+  t0ns: bigint;
+  /** No bubblewrap: only for machines without it, and only when explicitly asked for. */
+  unsafe: boolean;
+}
+
+export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
+  const { manifest, env, limits, paths } = o;
+  const inside = o.unsafe
+    ? { src: paths.src, work: paths.work!, tmp: paths.tmp!, harness: paths.harness, node: env.node }
+    : { src: '/src', work: '/work', tmp: '/tmp', harness: '/harness', node: '/opt/node/bin/node' };
+
+  const sandboxEnv: Record<string, string> = {
+    PATH: o.unsafe ? `${path.dirname(env.node)}:/usr/bin:/bin` : '/opt/node/bin:/usr/bin:/bin',
+    HOME: inside.work,
+    TMPDIR: inside.tmp,
+    LANG: 'C.UTF-8',
+    PYTHONDONTWRITEBYTECODE: '1',
+    PYTHONUNBUFFERED: '1',
+    ASYNCLAB_SRC: inside.src,
+    ASYNCLAB_WORK: inside.work,
+    ASYNCLAB_HARNESS: inside.harness,
+    ASYNCLAB_KIND: manifest.kind,
+    ASYNCLAB_ENTRY: manifest.entry,
+    ASYNCLAB_TRACE_FD: '3',
+    ASYNCLAB_T0_NS: o.t0ns.toString(),
+    ASYNCLAB_LOAD: JSON.stringify(manifest.load ?? []),
+  };
+
+  const program = ['/bin/sh', '-c', prepareWork, 'asynclab-sandbox', ...interpreter(manifest, env, inside, limits)];
+
+  const prlimit = [
+    env.prlimit ?? '/usr/bin/prlimit',
+    `--cpu=${limits.cpuSeconds}`,
+    `--nofile=${limits.openFiles}`,
+    `--fsize=${limits.fileBytes}`,
+    '--core=0',
+    '--',
+  ];
+
+  let isolated: string[];
+  if (o.unsafe) {
+    isolated = ['/usr/bin/env', '-i', ...Object.entries(sandboxEnv).map(([k, v]) => `${k}=${v}`), ...program];
+  } else {
+    const bwrap = [
+      env.bwrap!,
+      '--unshare-all',
+      '--unshare-user',
+      '--die-with-parent',
+      '--new-session',
+      '--cap-drop',
+      'ALL',
+      '--uid',
+      String(sandboxUid),
+      '--gid',
+      String(sandboxUid),
+      '--disable-userns',
+      '--hostname',
+      'sandbox',
+      '--ro-bind',
+      '/usr',
+      '/usr',
+      '--symlink',
+      'usr/bin',
+      '/bin',
+      '--symlink',
+      'usr/sbin',
+      '/sbin',
+      '--symlink',
+      'usr/lib',
+      '/lib',
+      '--symlink',
+      'usr/lib64',
+      '/lib64',
+      '--ro-bind',
+      paths.etc,
+      '/etc',
+      '--proc',
+      '/proc',
+      '--dev',
+      '/dev',
+      '--size',
+      String(limits.tmpfsBytes),
+      '--tmpfs',
+      '/tmp',
+      '--size',
+      String(limits.tmpfsBytes),
+      '--tmpfs',
+      '/work',
+      '--ro-bind',
+      paths.src,
+      '/src',
+      '--ro-bind',
+      paths.harness,
+      '/harness',
+      '--ro-bind',
+      env.node,
+      '/opt/node/bin/node',
+    ];
+    for (const prefix of env.python?.extraPrefixes ?? []) bwrap.push('--ro-bind', prefix, prefix);
+    for (const [k, v] of Object.entries(sandboxEnv)) bwrap.push('--setenv', k, v);
+    bwrap.push('--chdir', '/work', '--');
+    isolated = [...bwrap, ...program];
+  }
+
+  return {
+    file: '/bin/sh',
+    args: ['-c', joinCgroups, 'asynclab-cgroup', ...prlimit, ...isolated],
+    env: { ASYNCLAB_CGROUP_PROCS: o.cgroupProcs.join(' ') },
+  };
+}
+
+/** The synthetic /etc every sandbox sees: enough for `localhost` and user lookups, nothing of the host's. */
+export const sandboxEtcFiles: Record<string, string> = {
+  hosts: '127.0.0.1 localhost sandbox\n::1 localhost ip6-localhost\n',
+  passwd: `sandbox:x:${sandboxUid}:${sandboxUid}:sandbox:/work:/usr/sbin/nologin\n`,
+  group: `sandbox:x:${sandboxUid}:\n`,
+  'nsswitch.conf': 'passwd: files\ngroup: files\nhosts: files\n',
+};

@@ -1,0 +1,109 @@
+import { z } from 'astro/zod';
+
+/**
+ * `sandboxes/<id>/sandbox.json`: one runnable example (DESIGN §3). Shared by the
+ * runner (what to execute and how) and the site (what to show, which engine can run it).
+ */
+export const sandboxLanguages = ['python', 'node'] as const;
+export const sandboxKinds = ['script', 'server'] as const;
+export const sandboxNeeds = ['threads', 'processes', 'sqlite', 'postgres', 'redis', 'upstream'] as const;
+export const httpMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
+
+export const sandboxIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
+
+const localized = z.object({ en: z.string().trim().min(1).max(120), zh: z.string().trim().min(1).max(120) }).strict();
+
+/** One group of requests the load driver fires once the server is ready. Groups start together. */
+export const loadStep = z
+  .object({
+    method: z.enum(httpMethods).default('GET'),
+    /** Path and query, e.g. `/items/3?q=x`. */
+    path: z.string().regex(/^\/[^\s]*$/, 'must start with / and contain no spaces'),
+    /** How many requests this group sends. */
+    count: z.number().int().min(1).max(200).default(1),
+    /** Fire one request every N ms (a steady probe); without it the whole group fires at once. */
+    everyMs: z.number().int().min(1).max(10_000).optional(),
+    /** Wait this long after ready before the group's first request. */
+    delayMs: z.number().int().min(0).max(20_000).default(0),
+    /** JSON body for POST/PUT/PATCH. */
+    json: z.unknown().optional(),
+    headers: z.record(z.string(), z.string()).optional(),
+  })
+  .strict();
+
+const range = z
+  .object({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional() })
+  .strict()
+  .refine((r) => r.min !== undefined || r.max !== undefined, 'needs min or max');
+
+/**
+ * The timing claim a lesson makes, checked against the run's trace in CI. The
+ * vocabulary is small on purpose; the trace model (src/timeline) evaluates it.
+ */
+export const sandboxExpect = z
+  .object({
+    wallMs: range.optional(),
+    loopBlockedMs: range.optional(),
+    peakConcurrency: z
+      .object({ lane: z.string().min(1), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+      .strict()
+      .optional(),
+    exitCode: z.number().int().optional(),
+    stdoutIncludes: z.array(z.string().min(1)).optional(),
+  })
+  .strict();
+
+export const sandboxManifest = z
+  .object({
+    id: z.string().regex(sandboxIdPattern, 'lowercase words joined by dashes'),
+    title: localized,
+    language: z.enum(sandboxLanguages),
+    kind: z.enum(sandboxKinds),
+    /** Script: the file to run (`main.py`). Python server: `module:attribute` (`main:app`). Node server: a module exporting an http.Server (`server.mjs`). */
+    entry: z.string().min(1).max(200),
+    needs: z.array(z.enum(sandboxNeeds)).default([]),
+    load: z.array(loadStep).min(1).max(20).optional(),
+    expect: sandboxExpect.optional(),
+    timeoutMs: z.number().int().min(1_000).max(60_000).optional(),
+  })
+  .strict()
+  .superRefine((m, ctx) => {
+    if (m.kind === 'server' && !m.load) {
+      ctx.addIssue({ code: 'custom', path: ['load'], message: 'a server sandbox needs a load (the requests to send it)' });
+    }
+    if (m.kind === 'script' && m.load) {
+      ctx.addIssue({ code: 'custom', path: ['load'], message: 'only server sandboxes take a load' });
+    }
+    const pythonApp = /^[A-Za-z_][\w.]*:[A-Za-z_]\w*$/;
+    if (m.kind === 'server' && m.language === 'python' && !pythonApp.test(m.entry)) {
+      ctx.addIssue({ code: 'custom', path: ['entry'], message: 'a Python server entry is `module:app`, e.g. `main:app`' });
+    }
+    if ((m.kind === 'script' || m.language === 'node') && !isSafeRelativePath(m.entry)) {
+      ctx.addIssue({ code: 'custom', path: ['entry'], message: 'must be a file path inside the sandbox, e.g. `main.py`' });
+    }
+  });
+
+export type SandboxManifest = z.infer<typeof sandboxManifest>;
+export type SandboxManifestInput = z.input<typeof sandboxManifest>;
+export type LoadStep = z.infer<typeof loadStep>;
+export type SandboxExpect = z.infer<typeof sandboxExpect>;
+
+/** Files of a sandbox by relative path (`main.py`, `app/routes.py`). */
+export type SandboxFiles = Record<string, string>;
+
+/** Relative, forward-slash, no `..`, no hidden or odd characters: safe to join under a job directory. */
+export function isSafeRelativePath(p: string): boolean {
+  if (p.length === 0 || p.length > 200 || p.startsWith('/') || p.includes('\\') || p.includes('\0')) return false;
+  return p.split('/').every((part) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(part) && part !== '..' && part !== '.');
+}
+
+/** The default wall-time limit: servers get longer, since they boot and then take load. */
+export function defaultTimeoutMs(m: Pick<SandboxManifest, 'kind' | 'timeoutMs'>): number {
+  return m.timeoutMs ?? (m.kind === 'server' ? 30_000 : 20_000);
+}
+
+/** Which file holds a sandbox's entry: `main:app` → `main.py`. */
+export function entryFile(m: Pick<SandboxManifest, 'kind' | 'language' | 'entry'>): string {
+  if (m.kind === 'server' && m.language === 'python') return `${m.entry.split(':')[0]!.replaceAll('.', '/')}.py`;
+  return m.entry;
+}
