@@ -41,6 +41,7 @@ export class Job {
   private traceSkipping = false;
   private readySent = false;
   private sawNoSpace = false;
+  private sawTooLarge = false;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
@@ -177,7 +178,9 @@ export class Job {
       this.outputBytes += chunk.length;
       const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
       const text = decoder.write(kept);
+      // Python ignores SIGXFSZ, so it meets RLIMIT_FSIZE as EFBIG ("File too large") instead.
       if (type === 'stderr' && text.includes('No space left on device')) this.sawNoSpace = true;
+      if (type === 'stderr' && text.includes('File too large')) this.sawTooLarge = true;
       if (text) this.emit({ type, data: text });
       if (this.outputBytes >= limit) {
         const rest = decoder.end();
@@ -251,8 +254,8 @@ export class Job {
     const { limits } = this.ctx;
     if (stats && stats.oomKills > 0) return reason('memory', { mib: limits.memoryBytes / MiB });
     if (signal === 'SIGXCPU') return reason('cpu', { seconds: limits.cpuSeconds });
-    if (signal === 'SIGXFSZ') return reason('file-limit', { mib: limits.fileBytes / MiB });
     const failed = code !== 0 || signal !== null;
+    if (signal === 'SIGXFSZ' || (failed && this.sawTooLarge)) return reason('file-limit', { mib: limits.fileBytes / MiB });
     if (failed && stats && stats.pidsLimitHit > 0) return reason('process-limit', { max: limits.processes });
     if (failed && this.sawNoSpace) return reason('disk-limit', { mib: limits.tmpfsBytes / MiB });
     if (code === 125 && this.ctx.env.cgroups) return reason('internal', { detail: 'could not join the run cgroup' });

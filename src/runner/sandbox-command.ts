@@ -30,8 +30,12 @@ export interface SandboxCommand {
 /** The uid/gid a sandbox runs as inside its user namespace: nobody, never root. */
 export const sandboxUid = 65534;
 
-/** Joins the cgroups (before anything can fork), drops the variable, and execs the rest. */
-const joinCgroups = 'for f in $ASYNCLAB_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; unset ASYNCLAB_CGROUP_PROCS; exec "$@"';
+/**
+ * Joins the cgroups (before anything can fork), then execs the rest with an empty
+ * environment: bwrap's PID 1 keeps the environment it starts with, and a sandbox can read
+ * it from /proc/1/environ (sh alone would still hand over PWD, the host's directory).
+ */
+const joinCgroups = 'for f in $ASYNCLAB_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec /usr/bin/env -i "$@"';
 /** Inside the sandbox: copy the read-only sources into the writable tmpfs and start there. */
 const prepareWork = 'cp -R "$ASYNCLAB_SRC"/. "$ASYNCLAB_WORK"/ && cd "$ASYNCLAB_WORK" && exec "$@"';
 

@@ -92,7 +92,7 @@ function pagefindSizes(): Record<string, number> {
 
 async function main(): Promise<void> {
   const buildMs = timeBuild();
-  const server = createServer(createSiteHandler({ root: dist }));
+  const server = createServer(await createSiteHandler({ root: dist }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });

@@ -19,14 +19,14 @@ before(async () => {
     '404.html': 'both languages 404',
     'en/404.html': 'english 404',
     'zh/404.html': '中文 404',
-    'en/lessons/event-loop/index.html': '<h1>The event loop</h1>',
+    'en/lessons/event-loop/index.html': '<html><head><title>x</title></head><body><h1>The event loop</h1></body></html>',
     '_astro/app.abc123.js': 'console.log(1)',
   };
   for (const [name, body] of Object.entries(files)) {
     await mkdir(path.dirname(path.join(root, name)), { recursive: true });
     await writeFile(path.join(root, name), body);
   }
-  server = createServer(createSiteHandler({ root }));
+  server = createServer(await createSiteHandler({ root }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
@@ -71,13 +71,31 @@ test('methods other than GET and HEAD are refused', async () => {
   assert.equal(res.headers.get('allow'), 'GET, HEAD');
 });
 
-test('a missing build is a clear error, not an empty site', () => {
-  assert.throws(() => createSiteHandler({ root: path.join(root, 'nowhere') }), /run `npm run build` first/);
+test("a missing build is a clear error, not an empty site", async () => {
+  await assert.rejects(createSiteHandler({ root: path.join(root, "nowhere") }), /run `npm run build` first/);
 });
 
 test('public/_headers carries the same isolation headers for static hosts', async () => {
   const file = await readFile(new URL('../../public/_headers', import.meta.url), 'utf8');
   for (const [name, value] of Object.entries(isolationHeaders)) {
     assert.match(file, new RegExp(`^\\s+${name}: ${value}$`, 'm'), name);
+  }
+});
+
+test('pages carry the head markup the server adds (the runner token), other files do not', async () => {
+  const withMeta = createServer(await createSiteHandler({ root, headHtml: '<meta name="asynclab-runner" content="t0k3n">' }));
+  await new Promise<void>((resolve) => withMeta.listen(0, '127.0.0.1', resolve));
+  const at = `http://127.0.0.1:${(withMeta.address() as AddressInfo).port}`;
+  try {
+    for (const url of ['/en/lessons/event-loop/', '/en/lessons/event-loop/index.html', '/en/lessons/event-loop']) {
+      const page = await (await fetch(at + url)).text();
+      assert.match(page, /<title>x<\/title><meta name="asynclab-runner" content="t0k3n"><\/head>/, url);
+    }
+    const notFound = await fetch(`${at}/zh/missing`);
+    assert.equal(notFound.status, 404);
+    const asset = await (await fetch(`${at}/_astro/app.abc123.js`)).text();
+    assert.equal(asset, 'console.log(1)');
+  } finally {
+    await new Promise((resolve) => withMeta.close(resolve));
   }
 });

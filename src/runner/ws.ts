@@ -1,0 +1,105 @@
+/**
+ * Mounts the runner on a Node HTTP server at `/__runner` (WebSocket), behind the gate.
+ * One connection may hold several runs; closing it stops them all. Protocol: protocol.ts.
+ */
+import type { IncomingMessage, Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { checkUpgrade } from './gate.ts';
+import { clientMessage, protocolVersion, type ServerMessage } from './protocol.ts';
+import { reason } from './reasons.ts';
+import type { Runner, RunHandle } from './runner.ts';
+
+export const runnerPath = '/__runner';
+
+/** Runs one connection may have going at once (beyond that: bad request). */
+const maxRunsPerConnection = 8;
+
+export interface MountOptions {
+  runner: Runner;
+  token: string;
+  /** Logs refused upgrades (default: console.warn). */
+  log?: (message: string) => void;
+}
+
+export interface MountedRunner {
+  /** Stops every run of every connection and closes the sockets. */
+  close(): Promise<void>;
+}
+
+export function mountRunner(server: Server, { runner, token, log = console.warn }: MountOptions): MountedRunner {
+  const wss = new WebSocketServer({ noServer: true, maxPayload: runner.limits.messageBytes });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const pathname = new URL(req.url ?? '/', 'http://runner').pathname;
+    if (pathname !== runnerPath) return; // another upgrade handler's business (e.g. Vite's HMR)
+    const port = (server.address() as AddressInfo).port;
+    const gate = checkUpgrade(req, { port, token });
+    if (!gate.ok) {
+      log(`runner: refused a connection: ${gate.why}`);
+      socket.end(`HTTP/1.1 ${gate.status} ${gate.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, runner));
+  };
+  server.on('upgrade', onUpgrade);
+
+  return {
+    async close() {
+      server.off('upgrade', onUpgrade);
+      for (const client of wss.clients) client.close(1001, 'runner shutting down');
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+    },
+  };
+}
+
+function serveConnection(ws: WebSocket, runner: Runner): void {
+  const runs = new Map<string, RunHandle>();
+  const send = (message: ServerMessage) => {
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
+  };
+  send({ type: 'hello', protocol: protocolVersion, isolation: runner.isolation, limits: runner.summary() });
+
+  ws.on('message', (data, isBinary) => {
+    const refuse = (detail: string) => send({ type: 'error', reason: reason('bad-request', { detail }) });
+    if (isBinary) return refuse('binary messages are not part of the protocol');
+    let json: unknown;
+    try {
+      json = JSON.parse(data.toString());
+    } catch {
+      return refuse('the message is not JSON');
+    }
+    const parsed = clientMessage.safeParse(json);
+    if (!parsed.success) {
+      const type = (json as { type?: unknown } | null)?.type;
+      return refuse(typeof type === 'string' && type !== 'run' && type !== 'stop' ? `unknown message type "${type.slice(0, 40)}"` : 'malformed message');
+    }
+    const message = parsed.data;
+    if (message.type === 'stop') {
+      runs.get(message.runId)?.stop(reason('stopped'));
+      return;
+    }
+    const { runId } = message;
+    if (runs.has(runId)) return refuse(`run ${runId} is already going`);
+    if (runs.size >= maxRunsPerConnection) {
+      return send({ type: 'exit', runId, code: null, signal: null, durationMs: 0, reason: reason('bad-request', { detail: `at most ${maxRunsPerConnection} runs at once per page` }) });
+    }
+    let ended = false;
+    const handle = runner.run({ manifest: message.manifest, files: message.files }, (event) => {
+      send({ ...event, runId });
+      if (event.type === 'exit') {
+        ended = true;
+        runs.delete(runId);
+      }
+    });
+    // A refused run has already sent its `exit`; only runs still going are tracked.
+    if (!ended) runs.set(runId, handle);
+  });
+
+  ws.on('close', () => {
+    for (const handle of runs.values()) handle.stop(reason('disconnected'));
+    runs.clear();
+  });
+  ws.on('error', () => ws.terminate());
+}

@@ -1,0 +1,69 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import type { RunEvent } from '../../src/runner/protocol.ts';
+import type { Runner } from '../../src/runner/runner.ts';
+import type { SandboxFiles, SandboxManifestInput } from '../../src/sandbox/manifest.ts';
+
+export interface RunResult {
+  events: RunEvent[];
+  stdout: string;
+  stderr: string;
+  trace: string[];
+  exit: Extract<RunEvent, { type: 'exit' }>;
+}
+
+export function python(source: string, extra: Partial<SandboxManifestInput> = {}): { manifest: SandboxManifestInput; files: SandboxFiles } {
+  return {
+    manifest: { id: 'probe', title: { en: 'probe', zh: '探针' }, language: 'python', kind: 'script', entry: 'main.py', ...extra },
+    files: { 'main.py': source },
+  };
+}
+
+export function node(source: string, extra: Partial<SandboxManifestInput> = {}): { manifest: SandboxManifestInput; files: SandboxFiles } {
+  return {
+    manifest: { id: 'probe', title: { en: 'probe', zh: '探针' }, language: 'node', kind: 'script', entry: 'main.mjs', ...extra },
+    files: { 'main.mjs': source },
+  };
+}
+
+/** Runs a request to its end and gathers what the runner said. `onEvent` sees events as they come. */
+export function runToEnd(
+  runner: Runner,
+  request: { manifest: unknown; files: SandboxFiles },
+  onEvent?: (event: RunEvent, stop: () => void) => void,
+): Promise<RunResult> {
+  return new Promise((resolve) => {
+    const events: RunEvent[] = [];
+    let stop = () => undefined as void;
+    const handle = runner.run(request, (event) => {
+      events.push(event);
+      onEvent?.(event, () => stop());
+      if (event.type === 'exit') {
+        resolve({
+          events,
+          stdout: events.flatMap((e) => (e.type === 'stdout' ? [e.data] : [])).join(''),
+          stderr: events.flatMap((e) => (e.type === 'stderr' ? [e.data] : [])).join(''),
+          trace: events.flatMap((e) => (e.type === 'trace' ? e.data.split('\n') : [])),
+          exit: event,
+        });
+      }
+    });
+    stop = () => handle.stop();
+  });
+}
+
+/** Pids of live processes whose command line contains `marker` (to prove nothing survived). */
+export function processesWith(marker: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      const cmdline = readFileSync(`/proc/${name}/cmdline`, 'utf8');
+      if (cmdline.includes(marker)) found.push(Number(name));
+    } catch {
+      // exited while we looked
+    }
+  }
+  return found;
+}
+
+export const hello = python('print("hello again")\n');
