@@ -63,8 +63,8 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     closing = true;
     // Kill every sandbox before exiting: no run outlives the server.
     void (async () => {
+      await runner?.close(); // every run ends (its page hears "stopped") before the sockets close
       await mounted?.close();
-      await runner?.close();
       server.closeAllConnections();
       server.close(() => process.exit(0));
     })();
