@@ -3,6 +3,7 @@ import path from 'node:path';
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
 import { lessonsPreflight } from './src/content/lessons-integration.ts';
+import { runnerDevServer } from './src/runner/dev-integration.ts';
 import { satteri } from '@astrojs/markdown-satteri';
 import { knownComponentsPlugin } from './src/content/known-components-plugin.ts';
 import { lessonComponentNames } from './src/content/lesson-components.ts';
@@ -22,6 +23,7 @@ export default defineConfig({
   },
   integrations: [
     lessonsPreflight(),
+    runnerDevServer(),
     mdx(),
   ],
   markdown: {

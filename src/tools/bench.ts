@@ -4,6 +4,8 @@
  *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) a lesson page loads before any
  *     interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
+ *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
+ *     (FastAPI server), with the interpreter floors (bench-runner.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -14,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from '@playwright/test';
 import { createSiteHandler } from '../server/site.ts';
+import { benchRunner } from './bench-runner.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'dist');
@@ -115,7 +118,8 @@ async function main(): Promise<void> {
     await browser.close();
     server.close();
   }
-  console.log(JSON.stringify({ buildMs, pageWeight, pagefindIndexBytes: pagefindSizes() }, null, 2));
+  const runner = await benchRunner();
+  console.log(JSON.stringify({ buildMs, pageWeight, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
 }
 
 await main();

@@ -1,0 +1,97 @@
+/**
+ * Runner latencies for `npm run bench`: median and p95 over repeated runs, next to the
+ * floors of the same machine (bare interpreter start, bare imports) measured in the same run.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import { Runner } from '../runner/runner.ts';
+import type { RunEvent } from '../runner/protocol.ts';
+import type { SandboxFiles, SandboxManifestInput } from '../sandbox/manifest.ts';
+
+const exec = promisify(execFile);
+
+export interface Stat {
+  runs: number;
+  medianMs: number;
+  p95Ms: number;
+}
+
+export function stat(samples: number[]): Stat {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+  const round = (n: number) => Math.round(n * 10) / 10;
+  return { runs: sorted.length, medianMs: round(at(0.5)), p95Ms: round(at(0.95)) };
+}
+
+async function repeat(times: number, once: () => Promise<number>): Promise<number[]> {
+  const samples: number[] = [];
+  for (let i = 0; i < times; i++) samples.push(await once());
+  return samples;
+}
+
+/** Milliseconds from `run()` to the first event matching each probe. */
+function timeRun(runner: Runner, request: { manifest: SandboxManifestInput; files: SandboxFiles }, probes: Record<string, (e: RunEvent, count: number) => boolean>) {
+  return new Promise<Record<string, number>>((resolve, reject) => {
+    const started = performance.now();
+    const times: Record<string, number> = {};
+    let requests = 0;
+    runner.run(request, (event) => {
+      if (event.type === 'trace') requests += event.data.split('\n').filter((l) => l.includes('"cat":"request"')).length;
+      for (const [name, probe] of Object.entries(probes)) if (!(name in times) && probe(event, requests)) times[name] = performance.now() - started;
+      if (event.type === 'exit') {
+        if (event.code !== 0 || event.reason) reject(new Error(`bench run failed: ${JSON.stringify(event)}`));
+        else resolve(times);
+      }
+    });
+  });
+}
+
+const trivialScript = {
+  manifest: { id: 'bench-script', title: { en: 'bench', zh: 'bench' }, language: 'python', kind: 'script', entry: 'main.py' },
+  files: { 'main.py': 'print("x")\n' },
+} satisfies { manifest: SandboxManifestInput; files: SandboxFiles };
+
+const fastapiServer = {
+  manifest: {
+    id: 'bench-server',
+    title: { en: 'bench', zh: 'bench' },
+    language: 'python',
+    kind: 'server',
+    entry: 'main:app',
+    load: [{ path: '/ping', count: 5 }],
+  },
+  files: { 'main.py': 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/ping")\nasync def ping() -> dict:\n    return {"ok": True}\n' },
+} satisfies { manifest: SandboxManifestInput; files: SandboxFiles };
+
+export async function benchRunner(times = 12) {
+  const runner = await Runner.start();
+  const python = runner.env.python!.executable;
+  try {
+    const floor = async (args: string[]) => {
+      const started = performance.now();
+      await exec(python, args);
+      return performance.now() - started;
+    };
+    const script = await repeat(times, async () => (await timeRun(runner, trivialScript, { firstStdout: (e) => e.type === 'stdout' })).firstStdout!);
+    const ready: number[] = [];
+    const lastResponse: number[] = [];
+    for (let i = 0; i < times; i++) {
+      const t = await timeRun(runner, fastapiServer, { ready: (e) => e.type === 'ready', lastResponse: (_e, n) => n >= 5 });
+      ready.push(t.ready!);
+      lastResponse.push(t.lastResponse!);
+    }
+    return {
+      isolation: runner.isolation,
+      python: runner.env.python!.version,
+      scriptStartToFirstStdout: stat(script),
+      fastapiStartToReady: stat(ready),
+      fastapiStartToLastOf5Responses: stat(lastResponse),
+      floors: {
+        pythonPass: stat(await repeat(times, () => floor(['-c', 'pass']))),
+        pythonImportFastapiUvicorn: stat(await repeat(times, () => floor(['-c', 'import fastapi, uvicorn']))),
+      },
+    };
+  } finally {
+    await runner.close();
+  }
+}
