@@ -36,7 +36,8 @@ export class Runner {
   readonly env: RunnerEnvironment;
   readonly limits: Limits;
   readonly unsafe: boolean;
-  private readonly workRoot: string;
+  /** The runner's private directory: `etc/` plus one `run-*` directory per live run. */
+  readonly workRoot: string;
   private readonly etcDir: string;
   private readonly jobs = new Set<Job>();
   private readonly pool: Pool;

@@ -4,7 +4,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -127,6 +127,7 @@ test('a file written in one run is gone in the next', async () => {
   assert.equal(first.stdout, 'wrote\n');
   const second = await runToEnd(runner, python('import os\nprint(os.path.exists("left.txt"), os.path.exists("/tmp/left.txt"))\n'));
   assert.equal(second.stdout, 'False False\n');
+  await expectHealthyAfter();
 });
 
 test('host secrets are out of reach: /etc/shadow, home, project files, /proc/1/environ, the runner env', async () => {
@@ -152,6 +153,7 @@ print("env", sorted(os.environ))
   assert.match(r.stdout, /^environ1 (denied|READ b'')/m, "bwrap's PID 1 must start with an empty environment");
   assert.ok(!r.stdout.includes(secret), 'the runner environment leaked');
   assert.ok(!r.stdout.includes('ASYNCLAB_TEST_SECRET'));
+  await expectHealthyAfter();
 });
 
 test('a symlink planted by the sandbox is never followed by the host', async () => {
@@ -171,6 +173,7 @@ for where in ["/src/evil", "/work/evil", "/tmp/evil"]:
   assert.match(r.stdout, /\/src\/evil refused/, 'sources are read-only inside');
   assert.equal(r.exit.reason, null);
   assert.ok(existsSync(canary) && readFileSync(canary, 'utf8') === 'precious', 'cleanup followed a link');
+  await expectHealthyAfter();
 });
 
 test('outbound TCP and DNS fail; loopback works', async () => {
@@ -191,24 +194,27 @@ s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(); c = socket.create_con
   assert.match(r.stdout, /^tcp failed/m);
   assert.match(r.stdout, /^dns failed/m);
   assert.match(r.stdout, /^loopback ok/m);
+  await expectHealthyAfter();
 });
 
 test('a port bound inside the sandbox is not reachable from the host', async () => {
   const source = 'import socket, time\ns = socket.socket()\ns.bind(("127.0.0.1", 0))\ns.listen()\nprint(s.getsockname()[1], flush=True)\ntime.sleep(3)\n';
   let port = 0;
   let reachable: boolean | undefined;
-  const probed = new Promise<void>((resolve) => {
-    void runToEnd(runner, python(source, { timeoutMs: 5000 }), (event) => {
-      if (event.type !== 'stdout' || port) return;
-      port = Number(event.data.trim());
-      const socket = connect(port, '127.0.0.1');
-      socket.once('connect', () => ((reachable = true), socket.destroy(), resolve()));
-      socket.once('error', () => ((reachable = false), resolve()));
-    });
+  let probed!: () => void;
+  const probedOnce = new Promise<void>((resolve) => (probed = resolve));
+  const run = runToEnd(runner, python(source, { timeoutMs: 5000 }), (event) => {
+    if (event.type !== 'stdout' || port) return;
+    port = Number(event.data.trim());
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => ((reachable = true), socket.destroy(), probed()));
+    socket.once('error', () => ((reachable = false), probed()));
   });
-  await probed;
+  await probedOnce;
+  assert.equal((await run).exit.code, 0, 'the sandbox kept its port to itself and ended normally');
   assert.ok(port > 0);
   assert.equal(reachable, false);
+  await expectHealthyAfter();
 });
 
 test('no capabilities and not uid 0 inside', async () => {
@@ -217,6 +223,7 @@ test('no capabilities and not uid 0 inside', async () => {
   assert.notEqual(uid, '0');
   assert.notEqual(gid, '0');
   assert.equal(cap, '0000000000000000');
+  await expectHealthyAfter();
 });
 
 test('source over the size limit and path traversal are refused before anything runs', async () => {
@@ -229,4 +236,15 @@ test('source over the size limit and path traversal are refused before anything 
     assert.deepEqual(r.events.map((e) => e.type), ['exit'], `${name}: nothing started`);
   }
   await expectHealthyAfter();
+});
+
+test('after all of the above, no run directory and no run cgroup is left behind', async () => {
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  assert.deepEqual(readdirSync(runner.workRoot).sort(), ['etc']);
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('pids'));
+  if (own) {
+    const base = path.join('/sys/fs/cgroup/pids', own.split(':')[2]!, 'asynclab');
+    const leftovers = existsSync(base) ? readdirSync(base).filter((n) => n.startsWith('run-')) : [];
+    assert.deepEqual(leftovers, []);
+  }
 });

@@ -154,3 +154,26 @@ test('FastAPI: async sleep and def sleep finish in about 1 s; a blocking call in
     await runner.close();
   }
 });
+
+test('Node server: timers overlap, a busy loop serialises (same harness, same trace vocabulary)', async () => {
+  const runner = await Runner.start();
+  try {
+    const root = path.resolve(import.meta.dirname, '..', '..');
+    const sandbox = await loadSandbox(path.join(root, 'sandboxes'), 'node-blocking-server', root);
+    const result = await runToEnd(runner, sandbox);
+    assert.equal(result.exit.reason, null, result.stderr);
+    assert.ok(result.events.some((e) => e.type === 'ready'));
+    const spans = result.trace
+      .map((line) => JSON.parse(line) as { cat: string; dur: number; args: { path: string; status: number } })
+      .filter((e) => e.cat === 'request');
+    const durations = (p: string) => spans.filter((s) => s.args.path === p).map((s) => s.dur / 1000).sort((a, b) => a - b);
+    const wait = durations('/wait');
+    const block = durations('/block');
+    assert.equal(wait.length, 5);
+    assert.equal(block.length, 5);
+    assert.ok(wait.every((ms) => ms >= 480 && ms < 1100), `setTimeout(500): ${wait}`);
+    assert.ok(block.at(-1)! >= 2300, `busy-wait 500 ms × 5 in one loop: ${block}`);
+  } finally {
+    await runner.close();
+  }
+});
