@@ -1,0 +1,56 @@
+/**
+ * The engine interface (DESIGN §4): something that can execute a sandbox and stream
+ * what happened. The page asks each engine whether it can run a sandbox, picks the
+ * first that can, and tells the reader which one ran it and why the others could not.
+ */
+import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
+import type { Reason } from '../../runner/reasons.ts';
+
+export type EngineId = 'local' | 'pyodide' | 'webcontainer';
+
+export type EngineEvent =
+  /** Progress before output: connecting to the engine, waiting in a queue, starting. */
+  | { type: 'status'; state: 'connecting' | 'queued' | 'starting' | 'running'; position?: number }
+  | { type: 'stdout' | 'stderr'; data: string }
+  /** One or more NDJSON trace lines, as the harness wrote them. */
+  | { type: 'trace'; data: string }
+  | { type: 'ready'; port: number }
+  /** The run ended (always the last event of a run that started). */
+  | { type: 'exit'; code: number | null; signal: string | null; durationMs: number; reason: Reason | null }
+  /** The run could not happen at all (no engine reachable); also last. */
+  | { type: 'error'; code: EngineErrorCode; message: string };
+
+export type EngineErrorCode = 'runner-unreachable' | 'runner-unavailable' | 'engine-failed';
+
+/** Why an engine cannot run a sandbox, as a code the page words in its language, plus detail. */
+export interface Unsupported {
+  code: 'language' | 'kind' | 'needs' | 'unavailable';
+  /** e.g. the missing needs (`threads`), or the runner's own explanation. */
+  detail: string;
+}
+
+export type Support = { ok: true } | ({ ok: false } & Unsupported);
+
+export interface Engine {
+  readonly id: EngineId;
+  supports(manifest: SandboxManifest): Support;
+  /** Runs to the end; aborting `signal` stops the run (it still ends with an `exit`). */
+  run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+}
+
+export interface EngineChoice {
+  engine: Engine | undefined;
+  /** Every engine that cannot run this sandbox, with why — in the order they were asked. */
+  rejected: Array<{ engine: EngineId } & Unsupported>;
+}
+
+/** Deterministic: the first engine, in the given order of preference, that supports the sandbox. */
+export function chooseEngine(manifest: SandboxManifest, engines: readonly Engine[]): EngineChoice {
+  const rejected: EngineChoice['rejected'] = [];
+  for (const engine of engines) {
+    const support = engine.supports(manifest);
+    if (support.ok) return { engine, rejected };
+    rejected.push({ engine: engine.id, code: support.code, detail: support.detail });
+  }
+  return { engine: undefined, rejected };
+}

@@ -1,0 +1,92 @@
+/**
+ * The local engine: the page's own server runs the sandbox (src/runner) and streams
+ * it back over a WebSocket. Full fidelity — threads, processes, servers, real timings.
+ */
+import type { ServerMessage } from '../../runner/protocol.ts';
+import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
+import type { Engine, EngineEvent, Support } from './engine.ts';
+import { RunnerClient, RunnerUnreachableError } from './runner-client.ts';
+
+export interface LocalEngineOptions {
+  client: RunnerClient | undefined;
+  /** Set when the serving page said it has no runner, and why. */
+  unavailable?: string;
+}
+
+export class LocalEngine implements Engine {
+  readonly id = 'local' as const;
+  private readonly client: RunnerClient | undefined;
+  private readonly unavailable: string | undefined;
+
+  constructor({ client, unavailable }: LocalEngineOptions) {
+    this.client = client;
+    this.unavailable = client ? undefined : (unavailable ?? 'this page was not served with a runner');
+  }
+
+  supports(_manifest: SandboxManifest): Support {
+    // The runner runs every language, kind and need it was built for; only its absence stops it.
+    if (this.unavailable) return { ok: false, code: 'unavailable', detail: this.unavailable };
+    return { ok: true };
+  }
+
+  async *run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal): AsyncIterable<EngineEvent> {
+    const client = this.client;
+    if (!client) {
+      yield { type: 'error', code: 'runner-unavailable', message: this.unavailable ?? 'no runner' };
+      return;
+    }
+    const queue: EngineEvent[] = [];
+    let wake: (() => void) | undefined;
+    let done = false;
+    const push = (event: EngineEvent) => {
+      queue.push(event);
+      if (event.type === 'exit' || event.type === 'error') done = true;
+      wake?.();
+    };
+    const runId = client.nextRunId();
+    yield { type: 'status', state: 'connecting' };
+    try {
+      await client.start(runId, manifest, files, (message) => {
+        const event = toEngineEvent(message);
+        if (event) push(event);
+      });
+    } catch (err) {
+      const message = err instanceof RunnerUnreachableError ? 'no runner answered on this page\'s server' : (err as Error).message;
+      yield { type: 'error', code: err instanceof RunnerUnreachableError ? 'runner-unreachable' : 'engine-failed', message };
+      return;
+    }
+    const onAbort = () => client.stop(runId);
+    if (signal.aborted) onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    try {
+      while (!done || queue.length) {
+        if (!queue.length) await new Promise<void>((resolve) => (wake = resolve));
+        wake = undefined;
+        while (queue.length) yield queue.shift()!;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (!done) client.stop(runId); // the consumer walked away mid-run
+      client.forget(runId);
+    }
+  }
+}
+
+function toEngineEvent(message: ServerMessage): EngineEvent | undefined {
+  switch (message.type) {
+    case 'queued':
+      return { type: 'status', state: 'queued', position: message.position };
+    case 'started':
+      return { type: 'status', state: 'running' };
+    case 'stdout':
+    case 'stderr':
+    case 'trace':
+      return { type: message.type, data: message.data };
+    case 'ready':
+      return { type: 'ready', port: message.port };
+    case 'exit':
+      return { type: 'exit', code: message.code, signal: message.signal, durationMs: message.durationMs, reason: message.reason };
+    default:
+      return undefined;
+  }
+}

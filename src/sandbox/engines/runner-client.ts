@@ -1,0 +1,128 @@
+/**
+ * The page's one WebSocket to the local runner, shared by every sandbox on the page:
+ * runs are multiplexed by runId. Connects lazily, reconnects after the runner restarts,
+ * and fails a run quickly (never hangs) when no runner answers.
+ */
+import type { ServerMessage } from '../../runner/protocol.ts';
+import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
+
+/** The minimum of the browser's WebSocket this client uses (lets tests pass the `ws` package). */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(): void;
+  onopen: ((ev: unknown) => void) | null;
+  onclose: ((ev: unknown) => void) | null;
+  onerror: ((ev: unknown) => void) | null;
+  onmessage: ((ev: { data: unknown }) => void) | null;
+}
+
+export interface RunnerClientOptions {
+  /** ws://host/__runner?token=… */
+  url: string;
+  createSocket?: (url: string) => SocketLike;
+  /** How long to wait for a connection before saying the runner is unreachable. */
+  connectTimeoutMs?: number;
+}
+
+type Listener = (message: ServerMessage) => void;
+
+const OPEN = 1;
+
+export class RunnerUnreachableError extends Error {}
+
+export class RunnerClient {
+  private socket: SocketLike | undefined;
+  private connecting: Promise<SocketLike> | undefined;
+  private readonly listeners = new Map<string, Listener>();
+  private readonly url: string;
+  private readonly createSocket: (url: string) => SocketLike;
+  private readonly connectTimeoutMs: number;
+  private counter = 0;
+
+  constructor({ url, createSocket, connectTimeoutMs = 4000 }: RunnerClientOptions) {
+    this.url = url;
+    this.createSocket = createSocket ?? ((u) => new WebSocket(u) as unknown as SocketLike);
+    this.connectTimeoutMs = connectTimeoutMs;
+  }
+
+  /** A fresh id for a run of this page. */
+  nextRunId(): string {
+    this.counter += 1;
+    return `r${Date.now().toString(36)}${this.counter}`;
+  }
+
+  /** Starts a run; `listener` gets its messages until (and including) `exit`. */
+  async start(runId: string, manifest: SandboxManifest, files: SandboxFiles, listener: Listener): Promise<void> {
+    const socket = await this.connect();
+    this.listeners.set(runId, listener);
+    socket.send(JSON.stringify({ type: 'run', runId, manifest, files }));
+  }
+
+  stop(runId: string): void {
+    if (this.socket?.readyState === OPEN) this.socket.send(JSON.stringify({ type: 'stop', runId }));
+  }
+
+  forget(runId: string): void {
+    this.listeners.delete(runId);
+  }
+
+  private connect(): Promise<SocketLike> {
+    if (this.socket?.readyState === OPEN) return Promise.resolve(this.socket);
+    this.connecting ??= new Promise<SocketLike>((resolve, reject) => {
+      let settled = false;
+      const socket = this.createSocket(this.url);
+      const fail = () => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        this.connecting = undefined;
+        socket.onclose = socket.onerror = socket.onopen = null;
+        try {
+          socket.close();
+        } catch {
+          // never opened
+        }
+        reject(new RunnerUnreachableError('no runner answered'));
+      };
+      const timer = setTimeout(fail, this.connectTimeoutMs);
+      socket.onerror = fail;
+      socket.onclose = fail;
+      socket.onopen = () => {
+        settled = true;
+        clearTimeout(timer);
+        this.socket = socket;
+        this.connecting = undefined;
+        socket.onmessage = (ev) => this.dispatch(ev.data);
+        // After a runner restart, runs of the old connection are gone: end them honestly.
+        socket.onclose = () => this.dropAll();
+        socket.onerror = null;
+        resolve(socket);
+      };
+    });
+    return this.connecting;
+  }
+
+  private dispatch(data: unknown): void {
+    let message: ServerMessage;
+    try {
+      message = JSON.parse(String(data)) as ServerMessage;
+    } catch {
+      return;
+    }
+    if ('runId' in message) {
+      const listener = this.listeners.get(message.runId);
+      listener?.(message);
+      if (message.type === 'exit') this.listeners.delete(message.runId);
+    }
+  }
+
+  private dropAll(): void {
+    this.socket = undefined;
+    const orphans = [...this.listeners.entries()];
+    this.listeners.clear();
+    for (const [runId, listener] of orphans) {
+      listener({ type: 'exit', runId, code: null, signal: null, durationMs: 0, reason: { code: 'disconnected', message: 'the connection to the runner was lost' } });
+    }
+  }
+}
