@@ -1,4 +1,5 @@
 // @ts-check
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
@@ -32,6 +33,7 @@ export default defineConfig({
       mdastPlugins: [
         knownComponentsPlugin({
           allowed: lessonComponentNames,
+          sandboxExists: (id) => /^[a-z0-9-]+$/.test(id) && existsSync(path.join('sandboxes', id, 'sandbox.json')),
           appliesTo: (file) => file.split(path.sep).join('/').includes('/content/lessons/'),
         }),
       ],

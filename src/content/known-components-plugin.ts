@@ -9,6 +9,14 @@ interface Options {
   appliesTo?: (file: string) => boolean;
   /** Folder that error messages show paths relative to (default: the working directory). */
   root?: string;
+  /** Whether `sandboxes/<id>/` exists; when given, every <Sandbox id="…"> is checked against it. */
+  sandboxExists?: (id: string) => boolean;
+}
+
+interface JsxAttribute {
+  type: string;
+  name?: string;
+  value?: unknown;
 }
 
 interface Positioned {
@@ -22,15 +30,20 @@ interface Positioned {
  * from. Collects every offence in a file, then throws naming file, line and tag, so
  * a typo fails the build instead of rendering nothing.
  */
-export function knownComponentsPlugin({ allowed, appliesTo, root = process.cwd() }: Options) {
+export function knownComponentsPlugin({ allowed, appliesTo, root = process.cwd(), sandboxExists }: Options) {
   const allowedSet = new Set(allowed);
   let problems: string[] = [];
   const at = (node: Positioned) => (node.position ? `:${node.position.start.line}:${node.position.start.column}` : '');
-  const checkTag = (node: Positioned & { name: string | null }) => {
+  const checkTag = (node: Positioned & { name: string | null; attributes?: readonly JsxAttribute[] }) => {
     if (!node.name) return; // a fragment
     const isHtml = /^[a-z][a-z0-9-]*$/.test(node.name);
     if (!isHtml && !allowedSet.has(node.name)) {
       problems.push(`${at(node)} component <${node.name}> is unknown; lessons may use: ${allowed.join(', ')}`);
+    }
+    if (node.name === 'Sandbox' && sandboxExists) {
+      const id = node.attributes?.find((a) => a.type === 'mdxJsxAttribute' && a.name === 'id')?.value;
+      if (typeof id !== 'string') problems.push(`${at(node)} <Sandbox> needs id="…" (a folder in sandboxes/)`);
+      else if (!sandboxExists(id)) problems.push(`${at(node)} <Sandbox id="${id}">: there is no sandboxes/${id}/sandbox.json`);
     }
   };
 

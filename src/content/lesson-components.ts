@@ -4,5 +4,5 @@
  * build rejects any other capitalised tag, so a typo fails loudly instead of
  * rendering nothing.
  */
-export const lessonComponentNames = ['Callout'] as const;
+export const lessonComponentNames = ['Callout', 'Sandbox'] as const;
 export type LessonComponentName = (typeof lessonComponentNames)[number];

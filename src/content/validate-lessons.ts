@@ -34,7 +34,11 @@ interface ScannedLesson {
   file: string;
   slug: string;
   order: number;
+  /** Ids of the <Sandbox id="…"> a lesson embeds, sorted. */
+  sandboxes: string[];
 }
+
+const sandboxTag = /<Sandbox\b[^>]*?\bid=["']([^"']+)["']/g;
 
 /**
  * Checks every lesson under `lessonsDir` (which holds one folder per locale):
@@ -69,8 +73,9 @@ export async function validateLessons(lessonsDir: string, projectRoot: string): 
       }
       // Twins and order are judged by file name, so a lesson with broken frontmatter
       // still counts as present (its twin should not also be reported).
-      scanned.push({ locale, file, slug: parsedName.slug, order: parsedName.order });
       const source = await readFile(path.join(dir, name), 'utf8');
+      const sandboxes = [...new Set([...source.matchAll(sandboxTag)].map((m) => m[1]!))].sort();
+      scanned.push({ locale, file, slug: parsedName.slug, order: parsedName.order, sandboxes });
       const fm = readFrontmatter(source);
       if ('error' in fm) {
         problems.push({ file, field: 'frontmatter', message: fm.error });
@@ -132,11 +137,21 @@ function checkTwins(lessons: ScannedLesson[]): LessonProblem[] {
   for (const lesson of lessons) {
     for (const other of locales) {
       if (other === lesson.locale) continue;
-      if (!lessons.some((l) => l.locale === other && key(l) === key(lesson))) {
+      const twin = lessons.find((l) => l.locale === other && key(l) === key(lesson));
+      if (!twin) {
         problems.push({
           file: lesson.file,
           field: 'twin',
           message: `has no ${other} twin: add content/lessons/${other}/${key(lesson)} (same order and slug)`,
+        });
+        continue;
+      }
+      const missing = lesson.sandboxes.filter((id) => !twin.sandboxes.includes(id));
+      if (missing.length) {
+        problems.push({
+          file: twin.file,
+          field: 'sandboxes',
+          message: `lacks <Sandbox id="${missing.join('">, <Sandbox id="')}"> that its ${lesson.locale} twin embeds: both languages run the same sandboxes`,
         });
       }
     }

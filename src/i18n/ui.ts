@@ -15,6 +15,26 @@ export interface UiStrings {
   callout: { note: string; tip: string; warning: string };
   notFound: { title: string; body: string; home: string };
   footer: { built: string };
+  sandbox: {
+    run: string;
+    stop: string;
+    files: string;
+    console: string;
+    consoleEmpty: string;
+    status: {
+      idle: string;
+      connecting: string;
+      queued: (position: number) => string;
+      running: string;
+      exited: (code: string, seconds: string) => string;
+      exitCode: (code: string) => string;
+    };
+    ranWith: (engine: string) => string;
+    engines: Record<'local' | 'pyodide' | 'webcontainer', string>;
+    unreachable: string;
+    unavailable: (why: string) => string;
+    shortcut: string;
+  };
 }
 
 export const ui: Record<Locale, UiStrings> = {
@@ -58,6 +78,26 @@ export const ui: Record<Locale, UiStrings> = {
       home: 'Back to the course',
     },
     footer: { built: 'AsyncLab — an interactive course on async Python.' },
+    sandbox: {
+      run: 'Run',
+      stop: 'Stop',
+      files: 'Files',
+      console: 'Output',
+      consoleEmpty: 'Press Run to execute this code for real.',
+      status: {
+        idle: 'Ready to run',
+        connecting: 'Connecting to the runner…',
+        queued: (n) => `Waiting for a free runner slot (position ${n})…`,
+        running: 'Running…',
+        exited: (code, s) => `Exited with ${code} after ${s} s`,
+        exitCode: (code) => `code ${code}`,
+      },
+      ranWith: (engine) => `Ran on ${engine}`,
+      engines: { local: 'the local runner', pyodide: 'Pyodide in your browser', webcontainer: 'a WebContainer in your browser' },
+      unreachable: 'The runner is unreachable: is `npm start` still running? Start it and press Run again.',
+      unavailable: (why) => `No runner on this page: ${why}`,
+      shortcut: 'Ctrl/⌘ + Enter runs',
+    },
   },
   zh: {
     siteName: 'AsyncLab',
@@ -99,6 +139,26 @@ export const ui: Record<Locale, UiStrings> = {
       home: '返回课程首页',
     },
     footer: { built: 'AsyncLab — 异步 Python 互动课程。' },
+    sandbox: {
+      run: '运行',
+      stop: '停止',
+      files: '文件',
+      console: '输出',
+      consoleEmpty: '点击“运行”，真实地执行这段代码。',
+      status: {
+        idle: '可以运行',
+        connecting: '正在连接运行器…',
+        queued: (n) => `正在排队等待空闲的运行位置（第 ${n} 位）…`,
+        running: '运行中…',
+        exited: (code, s) => `已退出（${code}），用时 ${s} 秒`,
+        exitCode: (code) => `退出码 ${code}`,
+      },
+      ranWith: (engine) => `运行环境：${engine}`,
+      engines: { local: '本地运行器', pyodide: '浏览器中的 Pyodide', webcontainer: '浏览器中的 WebContainer' },
+      unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',
+      unavailable: (why) => `本页没有可用的运行器：${why}`,
+      shortcut: 'Ctrl/⌘ + Enter 运行',
+    },
   },
 };
 

@@ -43,3 +43,14 @@ test('an unknown inline component and an import are both reported', () => {
 test('files outside the lessons folder are not checked', () => {
   assert.doesNotThrow(() => compile('<Anything />\n', pathToFileURL('/project/src/pages/about.mdx')));
 });
+
+test('a <Sandbox> must name a sandbox that exists', () => {
+  const withSandboxes = (source: string) =>
+    mdxToJs(source, {
+      fileURL: lessonFile,
+      mdastPlugins: [knownComponentsPlugin({ allowed: ['Callout', 'Sandbox'], root, sandboxExists: (id) => id === 'gather' })],
+    });
+  assert.doesNotThrow(() => withSandboxes('Text\n\n<Sandbox id="gather" />\n'));
+  assert.throws(() => withSandboxes('Text\n\n<Sandbox id="gahter" />\n'), /01-why-async\.mdx:3:1 <Sandbox id="gahter">: there is no sandboxes\/gahter\/sandbox\.json/);
+  assert.throws(() => withSandboxes('<Sandbox />\n'), /:1:1 <Sandbox> needs id=/);
+});

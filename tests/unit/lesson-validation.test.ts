@@ -97,3 +97,14 @@ test('broken YAML and a missing frontmatter block name the file', async () => {
   );
   assert.match(problems[0]!.message, /not valid YAML/);
 });
+
+test('twins must embed the same sandboxes', async () => {
+  const withSandbox = `${goodFrontmatter(1)}\n<Sandbox id="gather" />\n\n<Sandbox id="sleep" />\n`;
+  const onlyOne = `${goodFrontmatter(1)}\n<Sandbox id="sleep" />\n`;
+  const problems = await validate({ 'en/01-why-async.mdx': withSandbox, 'zh/01-why-async.mdx': onlyOne });
+  assert.deepEqual(
+    problems.map((p) => [p.file, p.field]),
+    [['content/lessons/zh/01-why-async.mdx', 'sandboxes']],
+  );
+  assert.match(problems[0]!.message, /<Sandbox id="gather">/);
+});
