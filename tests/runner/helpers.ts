@@ -67,3 +67,12 @@ export function processesWith(marker: string): number[] {
 }
 
 export const hello = python('print("hello again")\n');
+
+/** Client-side durations (ms, ascending) of the load driver's requests to `path`, from the trace. */
+export function requestDurations(result: RunResult, path: string): number[] {
+  return result.trace
+    .map((line) => JSON.parse(line) as { cat: string; dur: number; args: { path: string; status: number } })
+    .filter((e) => e.cat === 'request' && e.args.path === path)
+    .map((e) => e.dur / 1000)
+    .sort((a, b) => a - b);
+}
