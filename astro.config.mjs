@@ -10,6 +10,7 @@ import { knownComponentsPlugin } from './src/content/known-components-plugin.ts'
 import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
 import { codeThemes } from './src/styles/code-themes.ts';
+import { lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
 
 export default defineConfig({
   site: 'https://asynclab.dev',
@@ -49,6 +50,7 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   devToolbar: { enabled: false },
   vite: {
+    plugins: [lazyMonacoCss()],
     build: {
       rollupOptions: {
         onwarn(warning, warn) {

@@ -18,6 +18,10 @@ export interface UiStrings {
   sandbox: {
     run: string;
     stop: string;
+    edit: string;
+    reset: string;
+    edited: string;
+    editorLabel: (file: string) => string;
     files: string;
     console: string;
     consoleEmpty: string;
@@ -81,6 +85,10 @@ export const ui: Record<Locale, UiStrings> = {
     sandbox: {
       run: 'Run',
       stop: 'Stop',
+      edit: 'Edit',
+      reset: 'Reset',
+      edited: 'edited',
+      editorLabel: (file) => `Code editor: ${file}`,
       files: 'Files',
       console: 'Output',
       consoleEmpty: 'Press Run to execute this code for real.',
@@ -142,6 +150,10 @@ export const ui: Record<Locale, UiStrings> = {
     sandbox: {
       run: '运行',
       stop: '停止',
+      edit: '编辑',
+      reset: '还原',
+      edited: '已修改',
+      editorLabel: (file) => `代码编辑器：${file}`,
       files: '文件',
       console: '输出',
       consoleEmpty: '点击“运行”，真实地执行这段代码。',

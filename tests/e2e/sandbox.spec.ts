@@ -2,8 +2,8 @@ import { test, expect, type Page } from '@playwright/test';
 import { collectErrors } from './helpers.ts';
 
 const cases = [
-  { lang: 'en', run: 'Run', stop: 'Stop', stopped: 'stopped', unreachable: /runner is unreachable/ },
-  { lang: 'zh', run: '运行', stop: '停止', stopped: '已停止', unreachable: /连接不上运行器/ },
+  { lang: 'en', run: 'Run', stop: 'Stop', edit: 'Edit', reset: 'Reset', stopped: 'stopped', unreachable: /runner is unreachable/ },
+  { lang: 'zh', run: '运行', stop: '停止', edit: '编辑', reset: '还原', stopped: '已停止', unreachable: /连接不上运行器/ },
 ] as const;
 
 const sandbox = (page: Page) => page.locator('[data-sandbox="event-loop-two-sleeps"]');
@@ -48,3 +48,56 @@ for (const c of cases) {
     await expect(box.getByRole('button', { name: c.run, exact: true })).toBeEnabled();
   });
 }
+
+for (const c of cases) {
+  test(`${c.lang}: edit in Monaco, run the edit, keep it across a reload, reset to the original`, async ({ page }) => {
+    const errors = collectErrors(page);
+    await page.goto(`/${c.lang}/lessons/event-loop/`);
+    const box = page.locator('[data-sandbox="event-loop-one-thread"]');
+    const run = box.getByRole('button', { name: c.run, exact: true });
+    const log = box.getByRole('log');
+    const heightBefore = (await box.boundingBox())!.height;
+    await box.getByRole('button', { name: c.edit, exact: true }).click();
+    await expect(box).toHaveAttribute('data-editor', 'ready');
+    // Monaco took the static block's place without moving anything below it.
+    expect(Math.abs((await box.boundingBox())!.height - heightBefore)).toBeLessThan(2);
+    const editor = box.locator('.monaco-editor');
+    await expect(editor).toBeVisible();
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText('import sys\nprint("edited", sys.version_info[0])\n');
+    await run.click();
+    await expect(log).toHaveText('edited 3\n', { timeout: 15_000 });
+    await expect(box.locator('[data-edited]')).toBeVisible();
+
+    await page.reload();
+    await expect(box).toHaveAttribute('data-editor', 'ready');
+    await expect(box.locator('.monaco-editor .view-lines')).toContainText('print("edited"');
+    await run.click();
+    await expect(log).toHaveText('edited 3\n', { timeout: 15_000 });
+
+    await box.getByRole('button', { name: c.reset, exact: true }).click();
+    await expect(box.locator('[data-edited]')).toBeHidden();
+    await run.click();
+    await expect(log).toContainText("gather returned ['A', 'B']", { timeout: 15_000 });
+    await page.reload();
+    await expect(box).not.toHaveAttribute('data-editor', 'ready');
+    expect(errors).toEqual([]);
+  });
+}
+
+test('two sandboxes on one page run at the same time, each with its own output', async ({ page }) => {
+  await page.goto('/en/lessons/event-loop/');
+  const slow = sandbox(page);
+  const quick = page.locator('[data-sandbox="event-loop-one-thread"]');
+  await slow.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(slow).toHaveAttribute('data-state', 'running');
+  await quick.getByRole('button', { name: 'Run', exact: true }).click();
+  // The quick one finishes while the slow one (6 s) is still going.
+  await expect(quick).toHaveAttribute('data-state', 'exited', { timeout: 10_000 });
+  await expect(slow).toHaveAttribute('data-state', 'running');
+  await expect(quick.getByRole('log')).toContainText("gather returned ['A', 'B']");
+  await expect(quick.getByRole('log')).not.toContainText('time.sleep');
+  await expect(slow).toHaveAttribute('data-state', 'exited', { timeout: 15_000 });
+  await expect(slow.getByRole('log')).not.toContainText('gather returned');
+});

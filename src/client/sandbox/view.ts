@@ -1,0 +1,244 @@
+/**
+ * One <Sandbox> on the page: its code (static, or Monaco once the reader edits), the
+ * reader's saved edits, Run/Stop/Edit/Reset, the status line and the console, driven by
+ * the engine chosen for it. Output is inserted as text, never as HTML.
+ */
+import { describeReason } from '../../runner/reasons.ts';
+import type { Engine, EngineEvent } from '../../sandbox/engines/engine.ts';
+import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
+import { loadEdits, saveEdits } from './edits.ts';
+import type { EditorLanguage, MountedEditor } from './editor.ts';
+
+export interface SandboxStrings {
+  consoleEmpty: string;
+  status: { idle: string; connecting: string; queued: string; running: string; exited: string; exitCode: string };
+  ranWith: string;
+  editorLabel: string;
+  engines: Record<string, string>;
+  unreachable: string;
+  unavailable: string;
+  locale: 'en' | 'zh';
+}
+
+export interface SandboxData {
+  manifest: SandboxManifest;
+  files: SandboxFiles;
+  strings: SandboxStrings;
+}
+
+export const fill = (template: string, values: Record<string, string | number>) =>
+  template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
+
+const languageOf = (file: string): EditorLanguage =>
+  file.endsWith('.py') ? 'python' : /\.[cm]?js$/.test(file) ? 'javascript' : /\.[cm]?ts$/.test(file) ? 'typescript' : 'plaintext';
+
+let editorKit: Promise<typeof import('./editor.ts')> | undefined;
+const loadEditorKit = () => (editorKit ??= import('./editor.ts'));
+
+export class SandboxView {
+  private readonly root: HTMLElement;
+  private readonly data: SandboxData;
+  private readonly id: string;
+  private readonly edits: SandboxFiles;
+  private readonly editors = new Map<string, MountedEditor>();
+  private mounting: Promise<void> | undefined;
+  private engine: Engine | undefined;
+  private controller: AbortController | undefined;
+  private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited', HTMLElement>;
+
+  constructor(root: HTMLElement) {
+    this.root = root;
+    this.id = root.dataset.sandbox!;
+    this.data = JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as SandboxData;
+    this.edits = loadEdits(this.id, this.data.files);
+    const q = (selector: string) => root.querySelector<HTMLElement>(selector)!;
+    this.el = {
+      run: q('[data-action="run"]'),
+      stop: q('[data-action="stop"]'),
+      edit: q('[data-action="edit"]'),
+      reset: q('[data-action="reset"]'),
+      status: q('[data-status]'),
+      console: q('[data-console]'),
+      edited: q('[data-edited]'),
+    };
+  }
+
+  get manifest(): SandboxManifest {
+    return this.data.manifest;
+  }
+
+  /** Wires the controls; `engine` is undefined when nothing on this page can run the sandbox. */
+  start(engine: Engine | undefined, whyNot: string): void {
+    this.engine = engine;
+    this.wireTabs();
+    this.el.edit.hidden = false;
+    this.el.edit.addEventListener('click', () => void this.openEditors(true));
+    this.el.reset.addEventListener('click', () => this.reset());
+    for (const block of this.root.querySelectorAll<HTMLElement>('.sandbox-file pre')) {
+      block.addEventListener('click', () => void this.openEditors(true));
+    }
+    this.showEdited();
+    // The reader edited this sandbox before: show their code, not the original.
+    if (Object.keys(this.edits).length) void this.openEditors(false);
+
+    if (!engine) {
+      (this.el.run as HTMLButtonElement).disabled = true;
+      this.el.status.textContent = fill(this.data.strings.unavailable, { why: whyNot });
+      return;
+    }
+    (this.el.run as HTMLButtonElement).disabled = false;
+    this.el.run.addEventListener('click', () => void this.run());
+    this.el.stop.addEventListener('click', () => this.controller?.abort());
+    this.root.addEventListener('keydown', (event) => {
+      if (event.key === 'Enter' && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault();
+        void this.run();
+      }
+    });
+  }
+
+  /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
+  private currentFiles(): SandboxFiles {
+    const files: SandboxFiles = { ...this.data.files, ...this.edits };
+    for (const [name, editor] of this.editors) files[name] = editor.getValue();
+    return files;
+  }
+
+  private openEditors(focus: boolean): Promise<void> {
+    this.mounting ??= (async () => {
+      this.root.dataset.editor = 'loading';
+      const { mountEditor } = await loadEditorKit();
+      for (const panel of this.root.querySelectorAll<HTMLElement>('.sandbox-file')) {
+        const file = panel.dataset.file!;
+        const block = panel.querySelector<HTMLElement>('pre')!;
+        const wasHidden = panel.hidden;
+        panel.hidden = false; // measure the real box, even on a background tab
+        const editor = mountEditor({
+          replaces: block,
+          value: this.edits[file] ?? this.data.files[file]!,
+          language: languageOf(file),
+          label: fill(this.data.strings.editorLabel, { file }),
+          onChange: (value) => this.recordEdit(file, value),
+          onRun: () => void this.run(),
+        });
+        panel.hidden = wasHidden;
+        this.editors.set(file, editor);
+      }
+      this.el.edit.hidden = true;
+      this.root.dataset.editor = 'ready';
+    })();
+    return this.mounting.then(() => {
+      if (focus) this.visibleEditor()?.focus();
+    });
+  }
+
+  private visibleEditor(): MountedEditor | undefined {
+    const panel = [...this.root.querySelectorAll<HTMLElement>('.sandbox-file')].find((p) => !p.hidden);
+    return panel ? this.editors.get(panel.dataset.file!) : undefined;
+  }
+
+  private recordEdit(file: string, value: string): void {
+    if (value === this.data.files[file]) delete this.edits[file];
+    else this.edits[file] = value;
+    saveEdits(this.id, this.edits);
+    this.showEdited();
+  }
+
+  private reset(): void {
+    for (const file of Object.keys(this.edits)) delete this.edits[file];
+    saveEdits(this.id, this.edits);
+    for (const [file, editor] of this.editors) editor.setValue(this.data.files[file]!);
+    this.showEdited();
+  }
+
+  private showEdited(): void {
+    const edited = Object.keys(this.edits).length > 0;
+    this.el.edited.hidden = !edited;
+    this.el.reset.hidden = !edited;
+  }
+
+  private append(text: string, kind: 'stdout' | 'stderr' | 'note'): void {
+    const log = this.el.console;
+    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
+    const span = document.createElement('span');
+    if (kind !== 'stdout') span.className = kind;
+    span.textContent = text;
+    log.append(span);
+    if (atBottom) log.scrollTop = log.scrollHeight;
+  }
+
+  private onEvent(event: EngineEvent): void {
+    const { strings } = this.data;
+    switch (event.type) {
+      case 'status':
+        this.el.status.textContent =
+          event.state === 'queued'
+            ? fill(strings.status.queued, { n: event.position ?? 1 })
+            : event.state === 'connecting'
+              ? strings.status.connecting
+              : strings.status.running;
+        break;
+      case 'stdout':
+      case 'stderr':
+        this.append(event.data, event.type);
+        break;
+      case 'exit': {
+        const code = event.signal ?? fill(strings.status.exitCode, { n: String(event.code) });
+        let line = fill(strings.status.exited, { code, s: (event.durationMs / 1000).toFixed(2) });
+        if (event.reason) line += ` — ${describeReason(event.reason, strings.locale)}`;
+        const engineName = this.engine ? (strings.engines[this.engine.id] ?? this.engine.id) : '';
+        this.el.status.textContent = `${line} · ${fill(strings.ranWith, { engine: engineName })}`;
+        this.root.dataset.state = event.reason ? event.reason.code : 'exited';
+        break;
+      }
+      case 'error':
+        this.el.status.textContent = event.code === 'runner-unreachable' ? strings.unreachable : event.message;
+        this.append(`${this.el.status.textContent}\n`, 'note');
+        this.root.dataset.state = event.code;
+        break;
+      default:
+        break;
+    }
+  }
+
+  async run(): Promise<void> {
+    const engine = this.engine;
+    if (!engine || this.controller) return;
+    const controller = (this.controller = new AbortController());
+    this.el.console.textContent = '';
+    this.root.dataset.state = 'running';
+    (this.el.run as HTMLButtonElement).disabled = true;
+    this.el.stop.hidden = false;
+    try {
+      for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal)) this.onEvent(event);
+    } catch (err) {
+      this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
+    } finally {
+      this.controller = undefined;
+      (this.el.run as HTMLButtonElement).disabled = false;
+      this.el.stop.hidden = true;
+    }
+  }
+
+  private wireTabs(): void {
+    const tabs = [...this.root.querySelectorAll<HTMLButtonElement>('[role="tab"]')];
+    const select = (chosen: HTMLButtonElement) => {
+      for (const tab of tabs) {
+        const on = tab === chosen;
+        tab.setAttribute('aria-selected', String(on));
+        tab.tabIndex = on ? 0 : -1;
+        this.root.querySelector<HTMLElement>(`#${CSS.escape(tab.getAttribute('aria-controls')!)}`)!.hidden = !on;
+      }
+    };
+    tabs.forEach((tab, i) => {
+      tab.addEventListener('click', () => select(tab));
+      tab.addEventListener('keydown', (event) => {
+        const step = event.key === 'ArrowRight' ? 1 : event.key === 'ArrowLeft' ? -1 : 0;
+        if (!step) return;
+        const next = tabs[(i + step + tabs.length) % tabs.length]!;
+        select(next);
+        next.focus();
+      });
+    });
+  }
+}
