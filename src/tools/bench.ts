@@ -4,6 +4,7 @@
  *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) a lesson page loads before any
  *     interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
+ *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
  *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
  *     (FastAPI server), with the interpreter floors (bench-runner.ts)
  */
@@ -16,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from '@playwright/test';
 import { createSiteHandler } from '../server/site.ts';
-import { benchRunner } from './bench-runner.ts';
+import { benchRunner, stat, type Stat } from './bench-runner.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'dist');
@@ -72,6 +73,41 @@ function recordWeight(page: Page) {
   };
 }
 
+/**
+ * What opening the editor costs: the bytes it adds to a lesson page, and the time from a
+ * click on Edit to a Monaco that takes keystrokes, with a warm HTTP cache (median of 7).
+ */
+async function benchEditor(browser: import('@playwright/test').Browser, url: string) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'networkidle' });
+  const box = page.locator('[data-sandbox]').first();
+  const stop = recordWeight(page);
+  await box.locator('[data-action="edit"]').click();
+  await page.waitForFunction((root) => (root as HTMLElement).dataset.editor === 'ready', await box.elementHandle());
+  await page.waitForLoadState('networkidle');
+  const adds = await stop();
+  const samples: number[] = [];
+  for (let i = 0; i < 7; i++) {
+    await page.evaluate(() => localStorage.clear());
+    await page.reload({ waitUntil: 'networkidle' });
+    samples.push(
+      await page.evaluate(async () => {
+        const root = document.querySelector<HTMLElement>('[data-sandbox]')!;
+        const started = performance.now();
+        root.querySelector<HTMLButtonElement>('[data-action="edit"]')!.click();
+        // Editable = Monaco has the keyboard focus (a textarea, or an EditContext element).
+        while (!document.activeElement?.closest('.monaco-editor') || !root.contains(document.activeElement)) {
+          await new Promise((resolve) => requestAnimationFrame(resolve));
+        }
+        return performance.now() - started;
+      }),
+    );
+  }
+  await context.close();
+  return { adds, clickToEditableMs: stat(samples) };
+}
+
 function timeBuild(): number | null {
   if (process.env.BENCH_SKIP_BUILD === '1') return null;
   const started = performance.now();
@@ -100,6 +136,7 @@ async function main(): Promise<void> {
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
   const pageWeight: Record<string, { initial: Weight; searchAdds: Weight }> = {};
+  let editor: { adds: Weight; clickToEditableMs: Stat } | undefined;
   try {
     for (const url of ['/en/lessons/event-loop/', '/zh/lessons/event-loop/']) {
       const page = await browser.newPage();
@@ -114,12 +151,13 @@ async function main(): Promise<void> {
       pageWeight[url] = { initial, searchAdds: await stopSearch() };
       await page.close();
     }
+    editor = await benchEditor(browser, `${base}/en/lessons/event-loop/`);
   } finally {
     await browser.close();
     server.close();
   }
   const runner = await benchRunner();
-  console.log(JSON.stringify({ buildMs, pageWeight, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
+  console.log(JSON.stringify({ buildMs, pageWeight, editor, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
 }
 
 await main();

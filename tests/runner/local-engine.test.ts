@@ -14,23 +14,27 @@ import { sandboxManifest } from '../../src/sandbox/manifest.ts';
 
 const manifest = sandboxManifest.parse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'script', entry: 'main.py' });
 
-async function stack() {
+async function stack(listenPort = 0) {
   const runner = await Runner.start();
   const server = createServer();
   const token = newToken();
   const mounted = mountRunner(server, { runner, token, log: () => undefined });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(listenPort, '127.0.0.1', resolve));
   const port = (server.address() as AddressInfo).port;
+  const url = `ws://127.0.0.1:${port}/__runner?token=${token}`;
   const client = new RunnerClient({
-    url: `ws://127.0.0.1:${port}/__runner?token=${token}`,
+    url,
     createSocket: (url) => new WebSocket(url, { origin: `http://127.0.0.1:${port}` }) as unknown as SocketLike,
   });
   return {
     engine: new LocalEngine({ client }),
+    port,
+    url,
     close: async () => {
       await runner.close();
       await mounted.close();
-      server.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
     },
   };
 }
@@ -93,4 +97,28 @@ test('with no runner listening, a run fails fast as unreachable instead of hangi
   const events = await collect(new LocalEngine({ client }).run({ 'main.py': 'print(1)' }, manifest, new AbortController().signal));
   assert.ok(Date.now() - started < 3000);
   assert.deepEqual(events.at(-1), { type: 'error', code: 'runner-unreachable', message: "no runner answered on this page's server" });
+});
+
+test('after the runner restarts (new token), the client picks up the new URL and runs again', async () => {
+  // First server, then a restart on the same port with a new token, as `npm start` would.
+  const first = await stack();
+  const port = first.port;
+  let current = first;
+  const client = new RunnerClient({
+    url: first.url,
+    refreshUrl: async () => current.url, // the page re-reads its meta tag
+    createSocket: (url) => new WebSocket(url, { origin: `http://127.0.0.1:${port}` }) as unknown as SocketLike,
+    connectTimeoutMs: 1500,
+  });
+  const engine = new LocalEngine({ client });
+  try {
+    const before = await collect(engine.run({ 'main.py': 'print("before")' }, manifest, new AbortController().signal));
+    assert.equal(before.at(-1)!.type === 'exit' && (before.at(-1) as { code: number }).code, 0);
+    await first.close();
+    current = await stack(port);
+    const after = await collect(engine.run({ 'main.py': 'print("after")' }, manifest, new AbortController().signal));
+    assert.equal(after.filter((e) => e.type === 'stdout').map((e) => (e as { data: string }).data).join(''), 'after\n');
+  } finally {
+    await current.close();
+  }
 });

@@ -20,6 +20,11 @@ export interface SocketLike {
 export interface RunnerClientOptions {
   /** ws://host/__runner?token=… */
   url: string;
+  /**
+   * Where to find the runner's current URL when the old one stops working: a restarted
+   * server has a new token, which the page can read again from its own HTML.
+   */
+  refreshUrl?: () => Promise<string | undefined>;
   createSocket?: (url: string) => SocketLike;
   /** How long to wait for a connection before saying the runner is unreachable. */
   connectTimeoutMs?: number;
@@ -35,13 +40,15 @@ export class RunnerClient {
   private socket: SocketLike | undefined;
   private connecting: Promise<SocketLike> | undefined;
   private readonly listeners = new Map<string, Listener>();
-  private readonly url: string;
+  private url: string;
+  private readonly refreshUrl: (() => Promise<string | undefined>) | undefined;
   private readonly createSocket: (url: string) => SocketLike;
   private readonly connectTimeoutMs: number;
   private counter = 0;
 
-  constructor({ url, createSocket, connectTimeoutMs = 4000 }: RunnerClientOptions) {
+  constructor({ url, refreshUrl, createSocket, connectTimeoutMs = 4000 }: RunnerClientOptions) {
     this.url = url;
+    this.refreshUrl = refreshUrl;
     this.createSocket = createSocket ?? ((u) => new WebSocket(u) as unknown as SocketLike);
     this.connectTimeoutMs = connectTimeoutMs;
   }
@@ -67,8 +74,20 @@ export class RunnerClient {
     this.listeners.delete(runId);
   }
 
-  private connect(): Promise<SocketLike> {
-    if (this.socket?.readyState === OPEN) return Promise.resolve(this.socket);
+  /** Connects, and if that fails, asks for a fresh URL (new token) once and tries again. */
+  private async connect(): Promise<SocketLike> {
+    if (this.socket?.readyState === OPEN) return this.socket;
+    try {
+      return await this.open();
+    } catch (err) {
+      const fresh = await this.refreshUrl?.().catch(() => undefined);
+      if (!fresh || fresh === this.url) throw err;
+      this.url = fresh;
+      return this.open();
+    }
+  }
+
+  private open(): Promise<SocketLike> {
     this.connecting ??= new Promise<SocketLike>((resolve, reject) => {
       let settled = false;
       const socket = this.createSocket(this.url);
