@@ -101,3 +101,23 @@ test('two sandboxes on one page run at the same time, each with its own output',
   await expect(slow).toHaveAttribute('data-state', 'exited', { timeout: 15_000 });
   await expect(slow.getByRole('log')).not.toContainText('gather returned');
 });
+
+test('zh lesson 4: 运行 shows the three endpoints’ real timings (≈1 s, ≈1 s, a staircase to ≈5 s)', async ({ page }) => {
+  test.setTimeout(60_000);
+  await page.goto('/zh/lessons/async-def-vs-def/');
+  const box = page.locator('[data-sandbox="async-def-vs-def"]');
+  await box.getByRole('button', { name: '运行', exact: true }).click();
+  const log = box.getByRole('log');
+  await expect(log).toContainText('[load] 15 requests: 15 answered, 0 failed', { timeout: 40_000 });
+  const text = (await log.textContent()) ?? '';
+  const times = (path: string) =>
+    [...text.matchAll(new RegExp(`GET ${path} → 200 in (\\d+) ms`, 'g'))].map((m) => Number(m[1])).sort((a, b) => a - b);
+  const [asyncSleep, syncSleep, blocking] = [times('/async-sleep'), times('/sync-sleep'), times('/async-blocking')];
+  expect(asyncSleep).toHaveLength(5);
+  expect(syncSleep).toHaveLength(5);
+  expect(blocking).toHaveLength(5);
+  expect(Math.max(...asyncSleep)).toBeLessThan(1600);
+  expect(Math.max(...syncSleep)).toBeLessThan(1600);
+  expect(blocking.at(-1)!).toBeGreaterThan(4500);
+  await expect(box.locator('[data-status]')).toContainText('本地运行器');
+});

@@ -171,3 +171,36 @@ test('Node server: timers overlap, a busy loop serialises (same harness, same tr
     await runner.close();
   }
 });
+
+test('current FastAPI code runs on Debian FastAPI: FastAPI(lifespan=...) starts and stops (harness shim)', async () => {
+  const runner = await Runner.start();
+  try {
+    const source = `from contextlib import asynccontextmanager
+from fastapi import FastAPI
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI):
+    app.state.greeting = "set at startup"
+    print("startup ran", flush=True)
+    yield
+    print("shutdown ran", flush=True)
+
+
+app = FastAPI(lifespan=lifespan)
+
+
+@app.get("/")
+async def read():
+    return {"greeting": app.state.greeting}
+`;
+    const result = await runToEnd(runner, {
+      manifest: { id: 'lifespan', title: { en: 'l', zh: 'l' }, language: 'python', kind: 'server', entry: 'main:app', load: [{ path: '/' }] },
+      files: { 'main.py': source },
+    });
+    assert.equal(result.exit.reason, null, result.stderr);
+    assert.match(result.stdout, /startup ran[\s\S]*set at startup[\s\S]*shutdown ran/);
+  } finally {
+    await runner.close();
+  }
+});

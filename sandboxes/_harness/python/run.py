@@ -3,6 +3,10 @@ import os
 import runpy
 import sys
 
+import _asynclab_compat  # the harness folder is still sys.path[0] here
+
+_asynclab_compat.apply()
+
 work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
 entry = os.environ["ASYNCLAB_ENTRY"]
 

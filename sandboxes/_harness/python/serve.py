@@ -18,6 +18,9 @@ sys.path[0] = work
 sys.path.append(harness_dir)
 
 from _asynclab_trace import emit, now_us, trace_fds  # noqa: E402
+import _asynclab_compat  # noqa: E402
+
+_asynclab_compat.apply()
 
 import uvicorn  # noqa: E402
 
