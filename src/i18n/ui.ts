@@ -23,6 +23,7 @@ export interface UiStrings {
     edited: string;
     editorLabel: (file: string) => string;
     files: string;
+    serverKind: string;
     console: string;
     consoleEmpty: string;
     status: {
@@ -90,6 +91,7 @@ export const ui: Record<Locale, UiStrings> = {
       edited: 'edited',
       editorLabel: (file) => `Code editor: ${file}`,
       files: 'Files',
+      serverKind: 'server + load',
       console: 'Output',
       consoleEmpty: 'Press Run to execute this code for real.',
       status: {
@@ -155,6 +157,7 @@ export const ui: Record<Locale, UiStrings> = {
       edited: '已修改',
       editorLabel: (file) => `代码编辑器：${file}`,
       files: '文件',
+      serverKind: '服务器 + 负载',
       console: '输出',
       consoleEmpty: '点击“运行”，真实地执行这段代码。',
       status: {

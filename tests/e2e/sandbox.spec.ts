@@ -86,21 +86,23 @@ for (const c of cases) {
   });
 }
 
-test('two sandboxes on one page run at the same time, each with its own output', async ({ page }) => {
-  await page.goto('/en/lessons/event-loop/');
-  const slow = sandbox(page);
-  const quick = page.locator('[data-sandbox="event-loop-one-thread"]');
-  await slow.getByRole('button', { name: 'Run', exact: true }).click();
-  await expect(slow).toHaveAttribute('data-state', 'running');
-  await quick.getByRole('button', { name: 'Run', exact: true }).click();
-  // The quick one finishes while the slow one (6 s) is still going.
-  await expect(quick).toHaveAttribute('data-state', 'exited', { timeout: 10_000 });
-  await expect(slow).toHaveAttribute('data-state', 'running');
-  await expect(quick.getByRole('log')).toContainText("gather returned ['A', 'B']");
-  await expect(quick.getByRole('log')).not.toContainText('time.sleep');
-  await expect(slow).toHaveAttribute('data-state', 'exited', { timeout: 15_000 });
-  await expect(slow.getByRole('log')).not.toContainText('gather returned');
-});
+for (const c of cases) {
+  test(`${c.lang}: two sandboxes on one page run at the same time, each with its own output`, async ({ page }) => {
+    await page.goto(`/${c.lang}/lessons/event-loop/`);
+    const slow = sandbox(page);
+    const quick = page.locator('[data-sandbox="event-loop-one-thread"]');
+    await slow.getByRole('button', { name: c.run, exact: true }).click();
+    await expect(slow).toHaveAttribute('data-state', 'running');
+    await quick.getByRole('button', { name: c.run, exact: true }).click();
+    // The quick one finishes while the slow one (6 s) is still going.
+    await expect(quick).toHaveAttribute('data-state', 'exited', { timeout: 10_000 });
+    await expect(slow).toHaveAttribute('data-state', 'running');
+    await expect(quick.getByRole('log')).toContainText("gather returned ['A', 'B']");
+    await expect(quick.getByRole('log')).not.toContainText('time.sleep');
+    await expect(slow).toHaveAttribute('data-state', 'exited', { timeout: 15_000 });
+    await expect(slow.getByRole('log')).not.toContainText('gather returned');
+  });
+}
 
 test('zh lesson 4: 运行 shows the three endpoints’ real timings (≈1 s, ≈1 s, a staircase to ≈5 s)', async ({ page }) => {
   test.setTimeout(60_000);
