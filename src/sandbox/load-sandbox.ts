@@ -1,6 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { entryFile, isSafeRelativePath, sandboxManifest, type SandboxFiles, type SandboxManifest } from './manifest.ts';
+import { recordingFile } from './recording.ts';
 
 export interface Sandbox {
   manifest: SandboxManifest;
@@ -60,7 +61,7 @@ export async function loadSandbox(sandboxesDir: string, id: string, projectRoot 
 
   const files: SandboxFiles = {};
   for (const name of await listFiles(dir)) {
-    if (name === 'sandbox.json') continue;
+    if (name === 'sandbox.json' || name === recordingFile) continue;
     if (!isSafeRelativePath(name)) {
       problems.push({ file: rel(path.join(dir, name)), field: 'file name', message: 'use letters, digits, _ . - only' });
       continue;

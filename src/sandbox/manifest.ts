@@ -36,18 +36,29 @@ const range = z
   .strict()
   .refine((r) => r.min !== undefined || r.max !== undefined, 'needs min or max');
 
+export const laneKinds = ['request', 'handler', 'task', 'loop', 'thread', 'process'] as const;
+
+/** Which spans a rule is about: a lane kind, and optionally only spans whose name contains `match` (e.g. a path). */
+const laneRule = z.object({ lane: z.enum(laneKinds), match: z.string().min(1).optional() }).strict();
+const peakRule = laneRule
+  .extend({ min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
+  .strict()
+  .refine((r) => r.min !== undefined || r.max !== undefined, 'needs min or max');
+const concurrentRule = laneRule.extend({ min: z.number().int().min(2).optional() }).strict();
+const oneOrMany = <T extends z.ZodType>(rule: T) => z.union([rule, z.array(rule).min(1)]);
+
 /**
- * The timing claim a lesson makes, checked against the run's trace in CI. The
- * vocabulary is small on purpose; the trace model (src/timeline) evaluates it.
+ * The timing claim a lesson makes, checked against the run's trace in CI (src/timeline/expect.ts).
+ * `wallMs` is the span of the run's activity (its requests, else its tasks); `serial` means
+ * the matching spans never overlapped; `concurrent` that at least `min` (default 2) did.
  */
 export const sandboxExpect = z
   .object({
     wallMs: range.optional(),
     loopBlockedMs: range.optional(),
-    peakConcurrency: z
-      .object({ lane: z.string().min(1), min: z.number().int().min(0).optional(), max: z.number().int().min(0).optional() })
-      .strict()
-      .optional(),
+    peakConcurrency: oneOrMany(peakRule).optional(),
+    serial: oneOrMany(laneRule).optional(),
+    concurrent: oneOrMany(concurrentRule).optional(),
     exitCode: z.number().int().optional(),
     stdoutIncludes: z.array(z.string().min(1)).optional(),
   })
@@ -87,6 +98,9 @@ export type SandboxManifest = z.infer<typeof sandboxManifest>;
 export type SandboxManifestInput = z.input<typeof sandboxManifest>;
 export type LoadStep = z.infer<typeof loadStep>;
 export type SandboxExpect = z.infer<typeof sandboxExpect>;
+export type LaneRule = z.infer<typeof laneRule>;
+export type PeakRule = z.infer<typeof peakRule>;
+export type ConcurrentRule = z.infer<typeof concurrentRule>;
 
 /** Files of a sandbox by relative path (`main.py`, `app/routes.py`). */
 export type SandboxFiles = Record<string, string>;

@@ -36,7 +36,7 @@ function timeRun(runner: Runner, request: { manifest: SandboxManifestInput; file
     const times: Record<string, number> = {};
     let requests = 0;
     runner.run(request, (event) => {
-      if (event.type === 'trace') requests += event.data.split('\n').filter((l) => l.includes('"cat":"request"')).length;
+      if (event.type === 'trace') requests += event.data.split('\n').filter((l) => l.includes('"cat":"request"') && l.includes('"ph":"E"')).length;
       for (const [name, probe] of Object.entries(probes)) if (!(name in times) && probe(event, requests)) times[name] = performance.now() - started;
       if (event.type === 'exit') {
         if (event.code !== 0 || event.reason) reject(new Error(`bench run failed: ${JSON.stringify(event)}`));

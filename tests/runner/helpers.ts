@@ -1,5 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import type { RunEvent } from '../../src/runner/protocol.ts';
+import { buildModel } from '../../src/timeline/model.ts';
+import { spansOf } from '../../src/timeline/summary.ts';
 import type { Runner } from '../../src/runner/runner.ts';
 import type { SandboxFiles, SandboxManifestInput } from '../../src/sandbox/manifest.ts';
 
@@ -68,11 +70,10 @@ export function processesWith(marker: string): number[] {
 
 export const hello = python('print("hello again")\n');
 
-/** Client-side durations (ms, ascending) of the load driver's requests to `path`, from the trace. */
+/** Client-side durations (ms, ascending) of the load driver's requests to `path`, from the trace model. */
 export function requestDurations(result: RunResult, path: string): number[] {
-  return result.trace
-    .map((line) => JSON.parse(line) as { cat: string; dur: number; args: { path: string; status: number } })
-    .filter((e) => e.cat === 'request' && e.args.path === path)
-    .map((e) => e.dur / 1000)
+  return spansOf(buildModel(result.trace), 'request')
+    .filter((s) => s.args.path === path)
+    .map((s) => (s.end - s.start) / 1000)
     .sort((a, b) => a - b);
 }

@@ -15,6 +15,8 @@ import type { ServerMessage } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner } from '../../src/runner/ws.ts';
 import { processesWith, python, requestDurations, runToEnd } from './helpers.ts';
+import { buildModel } from '../../src/timeline/model.ts';
+import { spansOf } from '../../src/timeline/summary.ts';
 
 async function startStack(limits = defaultLimits) {
   const runner = await Runner.start({ limits });
@@ -135,8 +137,8 @@ test('FastAPI: async sleep and def sleep finish in about 1 s; a blocking call in
     assert.equal(result.exit.reason, null, result.stderr);
     assert.equal(result.exit.code, 0);
     assert.ok(result.events.some((e) => e.type === 'ready'));
-    const statuses = result.trace.map((line) => JSON.parse(line) as { cat: string; args: { status?: number } }).filter((e) => e.cat === 'request');
-    assert.ok(statuses.length === 15 && statuses.every((e) => e.args.status === 200));
+    const requests = spansOf(buildModel(result.trace), 'request');
+    assert.ok(requests.length === 15 && requests.every((s) => s.args.status === 200 && !s.open));
     const durations = (p: string) => requestDurations(result, p);
     const asyncSleep = durations('/async-sleep');
     const syncSleep = durations('/sync-sleep');

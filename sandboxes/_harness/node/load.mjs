@@ -37,8 +37,10 @@ function send(step) {
 async function one(number, group, step) {
   const method = step.method ?? 'GET';
   const name = `${method} ${step.path}`;
+  const lane = `request ${number}`;
   const started = nowUs();
-  const args = { group, path: step.path, method };
+  emit({ ts: started, ph: 'B', cat: 'request', lane, name, args: { group, path: step.path, method } });
+  const args = {};
   let outcome;
   let ok = true;
   try {
@@ -51,7 +53,7 @@ async function one(number, group, step) {
     ok = false;
   }
   const ended = nowUs();
-  emit({ ts: started, ph: 'X', dur: ended - started, cat: 'request', lane: `request ${number}`, name, args });
+  emit({ ts: ended, ph: 'E', cat: 'request', lane, name, args });
   const excerpt = String(args.body ?? args.error ?? '').replace(/\n/g, ' ').slice(0, 80);
   console.log(`[load] #${number} ${name} → ${outcome} in ${Math.round((ended - started) / 1000)} ms  ${excerpt}`);
   return ok;

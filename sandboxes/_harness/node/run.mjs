@@ -1,7 +1,10 @@
-// Runs a Node script sandbox: imports the entry module from the work directory.
+// Runs a Node script sandbox: imports the entry module from the work directory, traced.
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { install, traceMain } from './tracing.mjs';
 
+install();
 const work = process.env.ASYNCLAB_WORK ?? process.cwd();
 process.argv = [process.argv[0], path.join(work, process.env.ASYNCLAB_ENTRY)];
+traceMain();
 await import(pathToFileURL(path.join(work, process.env.ASYNCLAB_ENTRY)).href);

@@ -6,6 +6,10 @@ import { createServer, Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childStdio, emit, nowUs } from './trace.mjs';
+import { handlerSpan, install, setReportBusy } from './tracing.mjs';
+
+install();
+setReportBusy(false); // the app's own start-up is not the lesson
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = process.env.ASYNCLAB_WORK ?? process.cwd();
@@ -16,12 +20,15 @@ if (!server) {
   console.error(`${process.env.ASYNCLAB_ENTRY} must export default an http.Server or a (req, res) listener`);
   process.exit(1);
 }
+// Trace each request before the app's own listeners see it.
+server.prependListener('request', handlerSpan);
 
 await new Promise((resolve, reject) => {
   server.once('error', reject);
   server.listen(0, '127.0.0.1', resolve);
 });
 const { port } = server.address();
+setReportBusy(true);
 emit({ ts: nowUs(), ph: 'i', cat: 'harness', name: 'ready', lane: 'server', args: { port } });
 console.log(`[server] listening on http://127.0.0.1:${port}`);
 

@@ -23,8 +23,10 @@ async def one(client, number, group, step):
     method = step.get("method", "GET")
     path = step["path"]
     name = f"{method} {path}"
+    lane = f"request {number}"
     started = now_us()
-    args = {"group": group, "path": path, "method": method}
+    emit({"ts": started, "ph": "B", "cat": "request", "lane": lane, "name": name, "args": {"group": group, "path": path, "method": method}})
+    args = {}
     try:
         response = await client.request(method, path, json=step.get("json"), headers=step.get("headers"))
         args["status"] = response.status_code
@@ -36,7 +38,7 @@ async def one(client, number, group, step):
         outcome = f"failed ({type(exc).__name__})"
         ok = False
     ended = now_us()
-    emit({"ts": started, "ph": "X", "dur": ended - started, "cat": "request", "lane": f"request {number}", "name": name, "args": args})
+    emit({"ts": ended, "ph": "E", "cat": "request", "lane": lane, "name": name, "args": args})
     body = args.get("body", args.get("error", ""))
     body = body.replace("\n", " ")
     print(f"[load] #{number} {name} → {outcome} in {(ended - started) / 1000:.0f} ms  {body[:80]}", flush=True)

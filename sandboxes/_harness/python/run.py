@@ -7,6 +7,10 @@ import _asynclab_compat  # the harness folder is still sys.path[0] here
 
 _asynclab_compat.apply()
 
+import _asynclab_tracing  # noqa: E402
+
+_asynclab_tracing.install()
+
 work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
 entry = os.environ["ASYNCLAB_ENTRY"]
 

@@ -22,6 +22,11 @@ import _asynclab_compat  # noqa: E402
 
 _asynclab_compat.apply()
 
+import _asynclab_tracing  # noqa: E402
+
+_asynclab_tracing.install()
+_asynclab_tracing.report_busy = False  # until the app is up: importing it and starting uvicorn is not the lesson
+
 import uvicorn  # noqa: E402
 
 
@@ -48,6 +53,7 @@ async def main() -> int:
             return 1  # startup failed; uvicorn has printed why
         await asyncio.sleep(0.005)
 
+    _asynclab_tracing.report_busy = True
     emit({"ts": now_us(), "ph": "i", "cat": "harness", "name": "ready", "lane": "server", "args": {"port": port}})
     print(f"[server] listening on http://127.0.0.1:{port}", flush=True)
 

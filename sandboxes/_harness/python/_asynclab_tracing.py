@@ -1,0 +1,298 @@
+"""What the Python harness records, with no change to lesson code (DESIGN §6).
+
+- task lanes: each asyncio task's lifetime, and the segments in which it was
+  actually running on the loop (a task factory wraps each coroutine's steps);
+- the event-loop lane: callbacks that held the loop longer than a threshold,
+  naming the culprit (the FastAPI handler or the task that ran);
+- handler lanes (FastAPI): each request's handler, its path, sync/async kind
+  and the thread that ran it (the endpoint is wrapped after FastAPI has read its
+  signature, so parameters and dependencies work as before);
+- thread lanes: work items run by thread pools (asyncio.to_thread,
+  run_in_executor, AnyIO/Starlette's pool) with real thread names and ids;
+- process lanes: work items run by process pools, with real pids.
+
+Set ASYNCLAB_TRACE=0 to switch it all off (the benchmark measures the cost).
+"""
+import asyncio
+import collections.abc
+import concurrent.futures
+import functools
+import os
+import threading
+import time
+
+from _asynclab_trace import emit, now_us
+
+BUSY_US = int(os.environ.get("ASYNCLAB_BUSY_US", "2000"))
+# Steps shorter than this are left out of the task lanes: invisible on a timeline,
+# and a busy loop of short steps would otherwise flood the trace.
+STEP_MIN_US = int(os.environ.get("ASYNCLAB_STEP_MIN_US", "100"))
+
+_names: dict = {}
+_name_counts: collections.Counter = collections.Counter()
+_handler_of_task: "dict[asyncio.Task, str]" = {}
+
+
+def _display_name(coro) -> str:
+    base = getattr(coro, "__qualname__", None) or type(coro).__name__
+    base = base.replace(".<locals>.", ".")
+    _name_counts[base] += 1
+    n = _name_counts[base]
+    return base if n == 1 else f"{base}#{n}"
+
+
+class _TracedCoroutine(collections.abc.Coroutine):
+    """Forwards to the real coroutine, timing each step the loop runs."""
+
+    __slots__ = ("_coro", "_lane", "_name")
+
+    def __init__(self, coro, name):
+        self._coro = coro
+        self._name = name
+        self._lane = f"task {name}"
+
+    def _step(self, method, *args):
+        started = now_us()
+        try:
+            return method(*args)
+        finally:
+            took = now_us() - started
+            if took >= STEP_MIN_US:
+                emit({"ts": started, "ph": "X", "dur": took, "cat": "task-run", "lane": self._lane, "name": self._name})
+
+    def send(self, value):
+        return self._step(self._coro.send, value)
+
+    def throw(self, *args):
+        return self._step(self._coro.throw, *args)
+
+    def close(self):
+        return self._coro.close()
+
+    def __await__(self):
+        return self
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        return self.send(None)
+
+    @property
+    def cr_frame(self):
+        return getattr(self._coro, "cr_frame", None)
+
+    @property
+    def cr_running(self):
+        return getattr(self._coro, "cr_running", False)
+
+    @property
+    def cr_await(self):
+        return getattr(self._coro, "cr_await", None)
+
+    @property
+    def cr_code(self):
+        return getattr(self._coro, "cr_code", None)
+
+
+_WORK = os.path.realpath(os.environ.get("ASYNCLAB_WORK", os.getcwd()))
+
+
+def _is_lesson_code(coro) -> bool:
+    """Tasks of the sandbox's own code get lanes; asyncio's and the server's internals do not."""
+    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
+    return bool(code) and os.path.realpath(code.co_filename).startswith(_WORK + os.sep)
+
+
+def _task_factory(loop, coro, **kwargs):
+    if not _is_lesson_code(coro):
+        return asyncio.Task(coro, loop=loop, **kwargs)
+    name = _display_name(coro)
+    task = asyncio.Task(_TracedCoroutine(coro, name), loop=loop, **kwargs)
+    if task.get_name().startswith("Task-"):
+        task.set_name(name)
+    # Begin/end rather than one complete event: a run killed mid-way still shows its open tasks.
+    emit({"ts": now_us(), "ph": "B", "cat": "task", "lane": f"task {name}", "name": name})
+
+    def done(t):
+        emit({"ts": now_us(), "ph": "E", "cat": "task", "lane": f"task {name}", "name": name, "args": {"cancelled": t.cancelled()}})
+
+    task.add_done_callback(done)
+    return task
+
+
+def _culprit(callback) -> str:
+    owner = getattr(callback, "__self__", None)
+    if isinstance(owner, asyncio.Task):
+        name = _handler_of_task.get(owner) or owner.get_name()
+        if name.startswith("Task-"):  # an untraced task: say what it runs
+            name = getattr(owner.get_coro(), "__qualname__", name)
+        return name
+    return getattr(callback, "__qualname__", repr(callback))[:120]
+
+
+# The server harness turns this on once the app is ready: its own start-up is not the lesson.
+report_busy = True
+
+
+def _patch_loop_callbacks() -> None:
+    original = asyncio.events.Handle._run
+
+    def _run(self):
+        started = now_us()
+        try:
+            return original(self)
+        finally:
+            took = now_us() - started
+            if took >= BUSY_US and report_busy:
+                culprit = _culprit(self._callback)
+                emit({"ts": started, "ph": "X", "dur": took, "cat": "loop-busy", "lane": "event loop", "name": culprit, "args": {"culprit": culprit}})
+
+    asyncio.events.Handle._run = _run
+
+
+def _install_on_new_loops() -> None:
+    policy = asyncio.get_event_loop_policy()
+    original_new = policy.new_event_loop
+
+    def new_event_loop():
+        loop = original_new()
+        loop.set_task_factory(_task_factory)
+        return loop
+
+    policy.new_event_loop = new_event_loop
+
+
+def _thread_lane() -> tuple:
+    thread = threading.current_thread()
+    return f"thread {thread.name} ({threading.get_native_id()})", thread.name, threading.get_native_id()
+
+
+def _traced_in_thread(fn, label):
+    if getattr(fn, "_asynclab_traced", False):
+        return fn
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        lane, thread_name, tid = _thread_lane()
+        started = now_us()
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            took = now_us() - started
+            if took >= STEP_MIN_US:
+                emit({"ts": started, "ph": "X", "dur": took, "cat": "thread", "lane": lane, "name": label,
+                      "args": {"thread": thread_name, "tid": tid}})
+
+    run._asynclab_traced = True
+    return run
+
+
+def _label(fn) -> str:
+    inner = fn
+    if isinstance(fn, functools.partial):
+        inner = fn.func
+        # asyncio.to_thread submits partial(context.run, func, ...): name the func.
+        if getattr(inner, "__name__", "") == "run" and type(getattr(inner, "__self__", None)).__name__ == "Context" and fn.args:
+            inner = fn.args[0]
+    return getattr(inner, "__qualname__", None) or getattr(inner, "__name__", None) or type(inner).__name__
+
+
+def _patch_thread_pools() -> None:
+    original_submit = concurrent.futures.ThreadPoolExecutor.submit
+
+    def submit(self, fn, /, *args, **kwargs):
+        return original_submit(self, _traced_in_thread(fn, _label(fn)), *args, **kwargs)
+
+    concurrent.futures.ThreadPoolExecutor.submit = submit
+    try:
+        import anyio.to_thread
+    except ImportError:
+        return
+    original_run_sync = anyio.to_thread.run_sync
+
+    async def run_sync(func, *args, **kwargs):
+        return await original_run_sync(_traced_in_thread(func, _label(func)), *args, **kwargs)
+
+    anyio.to_thread.run_sync = run_sync
+
+
+def _in_process(fn, label, args, kwargs):
+    """Runs in the pool's worker process (inherited trace fd and clock)."""
+    started = now_us()
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        emit({"ts": started, "ph": "X", "dur": now_us() - started, "cat": "process", "lane": f"process {os.getpid()}", "name": label,
+              "args": {"pid": os.getpid()}})
+
+
+def _patch_process_pools() -> None:
+    original_submit = concurrent.futures.ProcessPoolExecutor.submit
+
+    def submit(self, fn, /, *args, **kwargs):
+        return original_submit(self, _in_process, fn, _label(fn), args, kwargs)
+
+    concurrent.futures.ProcessPoolExecutor.submit = submit
+
+
+def _patch_fastapi() -> None:
+    try:
+        from fastapi import routing
+    except ImportError:
+        return
+    original_init = routing.APIRoute.__init__
+    counter = iter(range(1, 1_000_000))
+
+    def __init__(self, path, endpoint, **kwargs):
+        original_init(self, path, endpoint, **kwargs)
+        methods = ",".join(sorted(self.methods or []))
+        label = f"{methods} {self.path}"
+        call = self.dependant.call
+        kind = "async" if asyncio.iscoroutinefunction(call) else "def"
+
+        def begin(lane, args):
+            emit({"ts": now_us(), "ph": "B", "cat": "handler", "lane": lane, "name": label, "args": args})
+
+        def end(lane):
+            emit({"ts": now_us(), "ph": "E", "cat": "handler", "lane": lane, "name": label})
+
+        if kind == "async":
+            @functools.wraps(call)
+            async def traced(**values):
+                task = asyncio.current_task()
+                if task is not None:
+                    _handler_of_task[task] = label
+                lane = f"handler {next(counter)}"
+                _, thread_name, tid = _thread_lane()
+                begin(lane, {"kind": "async", "thread": thread_name, "tid": tid, "path": self.path})
+                try:
+                    return await call(**values)
+                finally:
+                    end(lane)
+        else:
+            @functools.wraps(call)
+            def traced(**values):
+                lane = f"handler {next(counter)}"
+                _, thread_name, tid = _thread_lane()
+                begin(lane, {"kind": "def", "thread": thread_name, "tid": tid, "path": self.path})
+                try:
+                    return call(**values)
+                finally:
+                    end(lane)
+
+            traced._asynclab_traced = True  # the handler span already says which thread ran it
+        # FastAPI read the signature and dependencies from the original; it calls this at request time.
+        self.dependant.call = traced
+
+    routing.APIRoute.__init__ = __init__
+
+
+def install() -> None:
+    if os.environ.get("ASYNCLAB_TRACE", "1") == "0":
+        return
+    _install_on_new_loops()
+    _patch_loop_callbacks()
+    _patch_thread_pools()
+    _patch_process_pools()
+    _patch_fastapi()
