@@ -40,6 +40,25 @@ export interface UiStrings {
     unavailable: (why: string) => string;
     shortcut: string;
   };
+  timeline: {
+    title: string;
+    /** with {date} */
+    recorded: string;
+    thisRun: string;
+    previousRun: string;
+    exportTrace: string;
+    showTable: string;
+    byEndpoint: string;
+    /** with {count}, {wall}, {peak} */
+    group: string;
+    kinds: Record<'request' | 'handler' | 'task' | 'loop' | 'thread' | 'process' | 'other', string>;
+    summary: string;
+    incomplete: string;
+    tableCaption: string;
+    columns: { lane: string; span: string; start: string; end: string; duration: string };
+    ms: string;
+    s: string;
+  };
 }
 
 export const ui: Record<Locale, UiStrings> = {
@@ -108,6 +127,23 @@ export const ui: Record<Locale, UiStrings> = {
       unavailable: (why) => `No runner on this page: ${why}`,
       shortcut: 'Ctrl/⌘ + Enter runs',
     },
+    timeline: {
+      title: 'Timeline',
+      recorded: 'recorded run ({date})',
+      thisRun: 'this run',
+      previousRun: 'previous run',
+      exportTrace: 'Open in Perfetto (download JSON)',
+      showTable: 'Show the timeline as a table',
+      byEndpoint: 'By endpoint',
+      group: '{count} requests, {wall} from first sent to last answered, at most {peak} at once',
+      kinds: { request: 'request', handler: 'handler', task: 'task', loop: 'event loop blocked', thread: 'thread', process: 'process', other: '' },
+      summary: '{wall} wall time · at most {peak} {kind}s at once · event loop blocked for {blocked} (longest by {culprit})',
+      incomplete: '(incomplete: the run ended before every span did)',
+      tableCaption: 'Every span of the run',
+      columns: { lane: 'Lane', span: 'Span', start: 'Start', end: 'End', duration: 'Duration' },
+      ms: 'ms',
+      s: 's',
+    },
   },
   zh: {
     siteName: 'AsyncLab',
@@ -173,6 +209,23 @@ export const ui: Record<Locale, UiStrings> = {
       unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',
       unavailable: (why) => `本页没有可用的运行器：${why}`,
       shortcut: 'Ctrl/⌘ + Enter 运行',
+    },
+    timeline: {
+      title: '时间线',
+      recorded: '预先录制的运行（{date}）',
+      thisRun: '本次运行',
+      previousRun: '上一次运行',
+      exportTrace: '在 Perfetto 中查看（下载 JSON）',
+      showTable: '以表格形式查看时间线',
+      byEndpoint: '按端点统计',
+      group: '{count} 个请求，从第一个发出到最后一个返回共 {wall}，最多 {peak} 个同时进行',
+      kinds: { request: '请求', handler: '处理函数', task: '任务', loop: '事件循环阻塞', thread: '线程', process: '进程', other: '' },
+      summary: '总耗时 {wall} · 最多 {peak} 个{kind}同时进行 · 事件循环被阻塞 {blocked}（最长一次由 {culprit} 造成）',
+      incomplete: '（不完整：运行在所有区间结束之前就停止了）',
+      tableCaption: '本次运行的所有区间',
+      columns: { lane: '泳道', span: '区间', start: '开始', end: '结束', duration: '时长' },
+      ms: '毫秒',
+      s: '秒',
     },
   },
 };

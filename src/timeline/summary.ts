@@ -93,3 +93,17 @@ export function summarize(model: TraceModel): Summary {
     garbage: model.garbage,
   };
 }
+
+export interface GroupSummary {
+  name: string;
+  count: number;
+  wallMs: number;
+  peak: number;
+}
+
+/** Requests grouped by what they asked for (`GET /async-sleep`): how long each group took as a whole, and how much of it overlapped. */
+export function requestGroups(model: TraceModel): GroupSummary[] {
+  const groups = new Map<string, Segment[]>();
+  for (const span of spansOf(model, 'request')) groups.set(span.name, [...(groups.get(span.name) ?? []), span]);
+  return [...groups.entries()].map(([name, spans]) => ({ name, count: spans.length, wallMs: ms(extent(spans)), peak: peakConcurrency(spans) }));
+}

@@ -8,6 +8,8 @@ import type { Engine, EngineEvent } from '../../sandbox/engines/engine.ts';
 import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
 import { loadEdits, saveEdits } from './edits.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
+import { TimelineView } from './timeline-view.ts';
+import type { SectionStrings } from '../../timeline/section.ts';
 
 export interface SandboxStrings {
   consoleEmpty: string;
@@ -24,6 +26,8 @@ export interface SandboxData {
   manifest: SandboxManifest;
   files: SandboxFiles;
   strings: SandboxStrings;
+  timeline: SectionStrings & { thisRun: string; previousRun: string };
+  recorded: { trace: string[]; caption: string } | null;
 }
 
 export const fill = (template: string, values: Record<string, string | number>) =>
@@ -44,6 +48,7 @@ export class SandboxView {
   private mounting: Promise<void> | undefined;
   private engine: Engine | undefined;
   private controller: AbortController | undefined;
+  private readonly timeline: TimelineView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited', HTMLElement>;
 
   constructor(root: HTMLElement) {
@@ -61,6 +66,7 @@ export class SandboxView {
       console: q('[data-console]'),
       edited: q('[data-edited]'),
     };
+    this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
   }
 
   get manifest(): SandboxManifest {
@@ -182,6 +188,9 @@ export class SandboxView {
       case 'stderr':
         this.append(event.data, event.type);
         break;
+      case 'trace':
+        this.timeline.add(event.data);
+        break;
       case 'exit': {
         const code = event.signal ?? fill(strings.status.exitCode, { n: String(event.code) });
         let line = fill(strings.status.exited, { code, s: (event.durationMs / 1000).toFixed(2) });
@@ -209,11 +218,13 @@ export class SandboxView {
     this.root.dataset.state = 'running';
     (this.el.run as HTMLButtonElement).disabled = true;
     this.el.stop.hidden = false;
+    this.timeline.begin();
     try {
       for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal)) this.onEvent(event);
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
+      this.timeline.end();
       this.controller = undefined;
       (this.el.run as HTMLButtonElement).disabled = false;
       this.el.stop.hidden = true;

@@ -1,0 +1,108 @@
+/**
+ * The live side of a sandbox's timeline: draws the trace while a run streams (throttled to
+ * animation frames), keeps the run before it as a comparison row, mirrors the newest
+ * summary into data attributes, links table rows to their spans, and exports to Perfetto.
+ */
+import { buildModel, TraceBuilder, type TraceModel } from '../../timeline/model.ts';
+import { toChromeTrace } from '../../timeline/perfetto.ts';
+import { renderRows, type SectionStrings } from '../../timeline/section.ts';
+
+interface Shown {
+  model: TraceModel;
+  caption: string;
+}
+
+export class TimelineView {
+  private readonly root: HTMLElement;
+  private readonly body: HTMLElement;
+  private readonly strings: SectionStrings & { thisRun: string; previousRun: string };
+  private readonly id: string;
+  private shown: Shown | undefined;
+  private previous: Shown | undefined;
+  private builder: TraceBuilder | undefined;
+  private startedAt = 0;
+  private frame = 0;
+
+  constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recorded: { trace: string[]; caption: string } | null) {
+    this.root = root;
+    this.id = id;
+    this.body = root.querySelector<HTMLElement>('[data-timeline-body]')!;
+    this.strings = strings;
+    if (recorded) this.shown = { model: buildModel(recorded.trace), caption: recorded.caption };
+    const exportButton = root.querySelector<HTMLButtonElement>('[data-action="export"]')!;
+    exportButton.hidden = false;
+    exportButton.addEventListener('click', () => this.export());
+    this.linkTable();
+  }
+
+  /** A run begins: what was on screen becomes the comparison row. */
+  begin(): void {
+    // A run that was live on this page becomes "the previous run"; a recording keeps its caption.
+    if (this.shown) {
+      const caption = this.shown.caption === this.strings.thisRun ? this.strings.previousRun : this.shown.caption;
+      this.previous = { model: this.shown.model, caption };
+    }
+    this.builder = new TraceBuilder();
+    this.startedAt = performance.now();
+    this.root.hidden = false;
+    this.schedule();
+  }
+
+  add(text: string): void {
+    this.builder?.addText(text.endsWith('\n') ? text : `${text}\n`);
+    this.schedule();
+  }
+
+  end(): void {
+    cancelAnimationFrame(this.frame);
+    this.frame = 0;
+    this.draw(true);
+    this.builder = undefined;
+  }
+
+  private schedule(): void {
+    if (!this.frame) this.frame = requestAnimationFrame(() => {
+      this.frame = 0;
+      this.draw(false);
+    });
+  }
+
+  private draw(final: boolean): void {
+    if (!this.builder) return;
+    // While running, open spans grow to "now"; at the end they stop where the trace stops.
+    const nowUs = final ? undefined : (performance.now() - this.startedAt) * 1000;
+    this.shown = { model: this.builder.model(nowUs), caption: this.strings.thisRun };
+    const rows = [this.shown, ...(this.previous ? [this.previous] : [])];
+    const { html, newest } = renderRows(rows, this.strings, `tl-${this.id}`);
+    this.body.innerHTML = html; // our own markup; every text in it is escaped by the renderer
+    this.root.dataset.wallMs = String(newest.wallMs);
+    this.root.dataset.peakConcurrency = String(newest.peakConcurrency.request || newest.peakConcurrency.handler || newest.peakConcurrency.task);
+    this.root.dataset.loopBlockedMs = String(newest.loopBlockedMs);
+    this.linkTable();
+    if (final) this.root.dataset.state = 'done';
+  }
+
+  /** Focus or hover a table row and its span lights up in the drawing. */
+  private linkTable(): void {
+    for (const row of this.body.querySelectorAll<HTMLElement>('tr[data-seg]')) {
+      const rect = this.body.querySelector(`rect[data-seg="${CSS.escape(row.dataset.seg!)}"]`);
+      const on = () => rect?.classList.add('tl-focus');
+      const off = () => rect?.classList.remove('tl-focus');
+      row.addEventListener('focus', on);
+      row.addEventListener('blur', off);
+      row.addEventListener('mouseenter', on);
+      row.addEventListener('mouseleave', off);
+    }
+  }
+
+  private export(): void {
+    if (!this.shown) return;
+    const json = JSON.stringify(toChromeTrace(this.shown.model, `AsyncLab · ${this.id}`));
+    const link = Object.assign(document.createElement('a'), {
+      href: URL.createObjectURL(new Blob([json], { type: 'application/json' })),
+      download: `${this.id}.trace.json`,
+    });
+    link.click();
+    setTimeout(() => URL.revokeObjectURL(link.href), 1000);
+  }
+}
