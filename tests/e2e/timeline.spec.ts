@@ -66,11 +66,21 @@ test('export downloads Chrome Trace Event JSON that Perfetto can open', async ({
   await box.getByRole('button', { name: /Open in Perfetto/ }).click();
   const file = await download;
   expect(file.suggestedFilename()).toBe('event-loop-two-sleeps.trace.json');
-  const json = JSON.parse(await (await file.createReadStream()).toArray().then((chunks) => Buffer.concat(chunks).toString('utf8')));
+  interface ChromeEvent {
+    ph: string;
+    name: string;
+    cat: string;
+    dur: number;
+    pid: number;
+    tid: number;
+    args?: { name?: string };
+  }
+  const text = Buffer.concat(await (await file.createReadStream()).toArray()).toString('utf8');
+  const json = JSON.parse(text) as { traceEvents: ChromeEvent[] };
   expect(Array.isArray(json.traceEvents)).toBe(true);
-  const names = json.traceEvents.filter((e: { ph: string }) => e.ph === 'M' && e.name === 'thread_name').map((e: { args: { name: string } }) => e.args.name);
+  const names = json.traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => e.args?.name);
   expect(names).toContain('event loop');
-  const blocks = json.traceEvents.filter((e: { cat: string; ph: string }) => e.cat === 'loop-busy' && e.ph === 'X');
+  const blocks = json.traceEvents.filter((e) => e.cat === 'loop-busy' && e.ph === 'X');
   expect(blocks.length).toBe(5);
-  expect(blocks.every((e: { dur: number; pid: number; tid: number }) => e.dur > 900_000 && e.pid === 1 && e.tid > 0)).toBe(true);
+  expect(blocks.every((e) => e.dur > 900_000 && e.pid === 1 && e.tid > 0)).toBe(true);
 });

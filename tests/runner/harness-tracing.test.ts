@@ -1,0 +1,133 @@
+/** What the Python harness records, checked on real runs (DESIGN §6). */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Runner } from '../../src/runner/runner.ts';
+import { buildModel } from '../../src/timeline/model.ts';
+import { peakConcurrency, spansOf, summarize } from '../../src/timeline/summary.ts';
+import { python, runToEnd } from './helpers.ts';
+
+let runner: Runner;
+before(async () => (runner = await Runner.start()));
+after(() => runner.close());
+
+test('a gather of three sleeps shows three overlapping task lanes', async () => {
+  const r = await runToEnd(runner, python('import asyncio\n\nasync def nap(s):\n    await asyncio.sleep(s)\n\nasync def main():\n    await asyncio.gather(nap(0.2), nap(0.3), nap(0.4))\n\nasyncio.run(main())\n'));
+  const naps = spansOf(buildModel(r.trace), 'task', 'nap');
+  assert.deepEqual(naps.map((s) => s.name).sort(), ['nap', 'nap#2', 'nap#3']);
+  assert.equal(peakConcurrency(naps), 3);
+});
+
+test('to_thread and a process pool get thread and process lanes with real ids', async () => {
+  const source = `import asyncio, os, time
+from concurrent.futures import ProcessPoolExecutor
+
+def crunch(n):
+    return sum(range(n))
+
+async def main():
+    await asyncio.gather(asyncio.to_thread(time.sleep, 0.2), asyncio.to_thread(time.sleep, 0.2))
+    with ProcessPoolExecutor(max_workers=2) as pool:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(pool, crunch, 3_000_000) for _ in range(2)))
+    print("parent", os.getpid())
+
+asyncio.run(main())
+`;
+  const r = await runToEnd(runner, python(source, { needs: ['threads', 'processes'] }));
+  assert.equal(r.exit.reason, null, r.stderr);
+  const model = buildModel(r.trace);
+  const threads = spansOf(model, 'thread');
+  assert.equal(threads.filter((s) => s.name === 'sleep').length, 2);
+  assert.equal(peakConcurrency(threads), 2);
+  const processes = spansOf(model, 'process');
+  assert.equal(processes.length, 2);
+  const parent = Number(/parent (\d+)/.exec(r.stdout)![1]);
+  assert.ok(processes.every((p) => typeof p.args.pid === 'number' && p.args.pid !== parent && p.name === 'crunch'));
+});
+
+test('the endpoint wrapper keeps path, query and body parameters and dependencies working', async () => {
+  const source = `from fastapi import Depends, FastAPI
+from pydantic import BaseModel
+
+app = FastAPI()
+
+class Item(BaseModel):
+    name: str
+    qty: int
+
+async def tenant(x_tenant: str = "public"):
+    return x_tenant
+
+@app.post("/items/{item_id}")
+async def create(item_id: int, item: Item, verbose: bool = False, who: str = Depends(tenant)):
+    return {"id": item_id, "name": item.name, "qty": item.qty, "verbose": verbose, "who": who}
+
+@app.get("/sync/{word}")
+def shout(word: str, times: int = 1):
+    return {"shout": (word.upper() + "!") * times}
+`;
+  const r = await runToEnd(runner, {
+    manifest: {
+      id: 'wrapped',
+      title: { en: 'w', zh: 'w' },
+      language: 'python',
+      kind: 'server',
+      entry: 'main:app',
+      load: [
+        { method: 'POST', path: '/items/7?verbose=true', json: { name: 'pen', qty: 3 } },
+        { path: '/sync/hey?times=2' },
+        { method: 'POST', path: '/items/x', json: { name: 'pen', qty: 3 } },
+      ],
+    },
+    files: { 'main.py': source },
+  });
+  assert.equal(r.exit.reason, null, r.stderr);
+  assert.match(r.stdout, /POST \/items\/7\?verbose=true → 200 .*"id":7,"name":"pen","qty":3,"verbose":true,"who":"public"/);
+  assert.match(r.stdout, /GET \/sync\/hey\?times=2 → 200 .*"shout":"HEY!HEY!"/);
+  assert.match(r.stdout, /POST \/items\/x → 422/);
+  const handlers = spansOf(buildModel(r.trace), 'handler');
+  assert.deepEqual(handlers.map((h) => [h.name, h.args.kind]).sort(), [
+    ['GET /sync/{word}', 'def'],
+    ['POST /items/{item_id}', 'async'],
+  ]);
+});
+
+test('def endpoints run on distinct worker threads; a blocked async def shows a ≥4 s loop block and serial handlers', async () => {
+  const source = `import time
+from fastapi import FastAPI
+
+app = FastAPI()
+
+@app.get("/def")
+def in_thread():
+    time.sleep(0.5)
+    return {}
+
+@app.get("/blocking")
+async def on_loop():
+    time.sleep(1)
+    return {}
+`;
+  const r = await runToEnd(runner, {
+    manifest: {
+      id: 'threads',
+      title: { en: 't', zh: 't' },
+      language: 'python',
+      kind: 'server',
+      entry: 'main:app',
+      load: [{ path: '/def', count: 5 }, { path: '/blocking', count: 5, delayMs: 1000 }],
+    },
+    files: { 'main.py': source },
+  });
+  assert.equal(r.exit.reason, null, r.stderr);
+  const model = buildModel(r.trace);
+  const defs = spansOf(model, 'handler', '/def');
+  assert.equal(new Set(defs.map((h) => h.args.tid)).size, 5);
+  assert.ok(defs.every((h) => h.args.thread !== 'MainThread'));
+  const blocking = spansOf(model, 'handler', '/blocking');
+  assert.equal(peakConcurrency(blocking), 1);
+  assert.ok(blocking.every((h) => h.args.thread === 'MainThread'));
+  const summary = summarize(model);
+  assert.ok(summary.loopBlockedMs >= 4000, `${summary.loopBlockedMs}`);
+  assert.equal(summary.longestBlock?.culprit, 'GET /blocking');
+});
