@@ -9,12 +9,14 @@ knows `lifespan`, nothing is changed.
 import functools
 import inspect
 
+from _asynclab_hooks import when_imported
+
 
 def apply() -> None:
-    try:
-        import fastapi
-    except ImportError:
-        return
+    when_imported("fastapi.applications", _patch)
+
+
+def _patch(fastapi) -> None:
     if "lifespan" in inspect.signature(fastapi.FastAPI.__init__).parameters:
         return
     original = fastapi.FastAPI.__init__

@@ -21,6 +21,7 @@ import os
 import threading
 import time
 
+from _asynclab_hooks import when_imported
 from _asynclab_trace import emit, now_us
 
 BUSY_US = int(os.environ.get("ASYNCLAB_BUSY_US", "2000"))
@@ -205,16 +206,16 @@ def _patch_thread_pools() -> None:
         return original_submit(self, _traced_in_thread(fn, _label(fn)), *args, **kwargs)
 
     concurrent.futures.ThreadPoolExecutor.submit = submit
-    try:
-        import anyio.to_thread
-    except ImportError:
-        return
-    original_run_sync = anyio.to_thread.run_sync
 
-    async def run_sync(func, *args, **kwargs):
-        return await original_run_sync(_traced_in_thread(func, _label(func)), *args, **kwargs)
+    def patch_anyio(to_thread):
+        original_run_sync = to_thread.run_sync
 
-    anyio.to_thread.run_sync = run_sync
+        async def run_sync(func, *args, **kwargs):
+            return await original_run_sync(_traced_in_thread(func, _label(func)), *args, **kwargs)
+
+        to_thread.run_sync = run_sync
+
+    when_imported("anyio.to_thread", patch_anyio)
 
 
 def _in_process(fn, label, args, kwargs):
@@ -237,10 +238,10 @@ def _patch_process_pools() -> None:
 
 
 def _patch_fastapi() -> None:
-    try:
-        from fastapi import routing
-    except ImportError:
-        return
+    when_imported("fastapi.routing", _patch_routing)
+
+
+def _patch_routing(routing) -> None:
     original_init = routing.APIRoute.__init__
     counter = iter(range(1, 1_000_000))
 
