@@ -84,6 +84,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     ASYNCLAB_TRACE_FD: '3',
     ASYNCLAB_T0_NS: o.t0ns.toString(),
     ASYNCLAB_LOAD: JSON.stringify(manifest.load ?? []),
+    ASYNCLAB_NEEDS: manifest.needs.join(','),
   };
 
   const program = ['/bin/sh', '-c', prepareWork, 'asynclab-sandbox', ...interpreter(manifest, env, inside, limits)];

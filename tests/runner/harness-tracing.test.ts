@@ -131,3 +131,21 @@ async def on_loop():
   assert.ok(summary.loopBlockedMs >= 4000, `${summary.loopBlockedMs}`);
   assert.equal(summary.longestBlock?.culprit, 'GET /blocking');
 });
+
+test('needs: ["upstream"] gives Python and Node sandboxes a local fake service with latency on request', async () => {
+  const py = await runToEnd(
+    runner,
+    python(
+      'import asyncio, os, time\nimport httpx\n\nasync def main():\n    async with httpx.AsyncClient(base_url=os.environ["UPSTREAM_URL"]) as client:\n        t0 = time.perf_counter()\n        replies = await asyncio.gather(*(client.get(f"/profile/{i}", params={"delay": 300}) for i in range(5)))\n        took = time.perf_counter() - t0\n    print([r.json()["delay_ms"] for r in replies], round(took, 1))\n\nasyncio.run(main())\n',
+      { needs: ['upstream'] },
+    ),
+  );
+  assert.equal(py.exit.reason, null, py.stderr);
+  assert.match(py.stdout, /^\[300, 300, 300, 300, 300\] 0\.3$/m);
+  const js = await runToEnd(runner, {
+    manifest: { id: 'up', title: { en: 'u', zh: 'u' }, language: 'node', kind: 'script', entry: 'main.mjs', needs: ['upstream'] },
+    files: { 'main.mjs': 'const r = await fetch(`${process.env.UPSTREAM_URL}/x?delay=50&status=503`);\nconsole.log(r.status, (await r.json()).delay_ms);\n' },
+  });
+  assert.equal(js.exit.reason, null, js.stderr);
+  assert.equal(js.stdout, '503 50\n');
+});

@@ -7,9 +7,11 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { childStdio, emit, nowUs } from './trace.mjs';
 import { handlerSpan, install, setReportBusy } from './tracing.mjs';
+import { startUpstreamIfNeeded } from './upstream-client.mjs';
 
 install();
 setReportBusy(false); // the app's own start-up is not the lesson
+await startUpstreamIfNeeded();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const work = process.env.ASYNCLAB_WORK ?? process.cwd();

@@ -11,6 +11,10 @@ import _asynclab_tracing  # noqa: E402
 
 _asynclab_tracing.install()
 
+import _asynclab_upstream  # noqa: E402
+
+_upstream = _asynclab_upstream.start_if_needed()
+
 work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
 entry = os.environ["ASYNCLAB_ENTRY"]
 

@@ -27,6 +27,10 @@ import _asynclab_tracing  # noqa: E402
 _asynclab_tracing.install()
 _asynclab_tracing.report_busy = False  # until the app is up: importing it and starting uvicorn is not the lesson
 
+import _asynclab_upstream  # noqa: E402
+
+_upstream = _asynclab_upstream.start_if_needed()
+
 import uvicorn  # noqa: E402
 
 
