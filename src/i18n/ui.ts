@@ -14,6 +14,7 @@ export interface UiStrings {
   langSwitch: { label: string; switchTo: string };
   callout: { note: string; tip: string; warning: string };
   notFound: { title: string; body: string; home: string };
+  glossary: { title: string; intro: string };
   footer: { built: string };
   sandbox: {
     run: string;
@@ -102,6 +103,7 @@ export const ui: Record<Locale, UiStrings> = {
       home: 'Back to the course',
     },
     footer: { built: 'AsyncLab — an interactive course on async Python.' },
+    glossary: { title: 'Glossary', intro: 'The words this course uses, each with its Chinese counterpart.' },
     sandbox: {
       run: 'Run',
       stop: 'Stop',
@@ -185,6 +187,7 @@ export const ui: Record<Locale, UiStrings> = {
       home: '返回课程首页',
     },
     footer: { built: 'AsyncLab — 异步 Python 互动课程。' },
+    glossary: { title: '术语表', intro: '本课程用到的术语，每条都附有对应的英文说法。' },
     sandbox: {
       run: '运行',
       stop: '停止',
