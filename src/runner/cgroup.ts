@@ -32,6 +32,8 @@ export interface RunCgroup {
 export interface CgroupSupport {
   version: 1 | 2;
   create(name: string, limits: RunCgroupLimits): Promise<RunCgroup>;
+  /** Removes this process's (empty) folder of run groups. */
+  close(): Promise<void>;
 }
 
 const root = '/sys/fs/cgroup';
@@ -115,8 +117,9 @@ async function v1(): Promise<CgroupSupport | undefined> {
   const pidsOwn = ownGroup('pids');
   const memOwn = ownGroup('memory');
   if (pidsOwn === undefined || memOwn === undefined) return undefined;
-  const pidsBase = path.join(root, 'pids', pidsOwn, 'asynclab');
-  const memBase = path.join(root, 'memory', memOwn, 'asynclab');
+  // One folder per runner process, so runners side by side never see each other's runs.
+  const pidsBase = path.join(root, 'pids', pidsOwn, 'asynclab', String(process.pid));
+  const memBase = path.join(root, 'memory', memOwn, 'asynclab', String(process.pid));
   try {
     await mkdir(pidsBase, { recursive: true });
     await mkdir(memBase, { recursive: true });
@@ -126,6 +129,10 @@ async function v1(): Promise<CgroupSupport | undefined> {
   if (!(await writable(pidsBase)) || !(await writable(memBase))) return undefined;
   return {
     version: 1,
+    async close() {
+      await rmdir(pidsBase).catch(() => undefined);
+      await rmdir(memBase).catch(() => undefined);
+    },
     async create(name, limits) {
       const pidsDir = path.join(pidsBase, name);
       const memDir = path.join(memBase, name);
@@ -161,15 +168,19 @@ async function v2(): Promise<CgroupSupport | undefined> {
   const own = ownGroup('');
   if (own === undefined || !existsSync(path.join(root, 'cgroup.controllers'))) return undefined;
   // v2 forbids processes in inner groups: the runner's own group must delegate to a child.
-  const base = path.join(root, own, 'asynclab');
+  const base = path.join(root, own, 'asynclab', String(process.pid));
   try {
     await mkdir(base, { recursive: true });
+    await writeFile(path.join(root, own, 'asynclab', 'cgroup.subtree_control'), '+pids +memory').catch(() => undefined);
     await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory');
   } catch {
     return undefined;
   }
   return {
     version: 2,
+    async close() {
+      await rmdir(base).catch(() => undefined);
+    },
     async create(name, limits) {
       const dir = path.join(base, name);
       await mkdir(dir);

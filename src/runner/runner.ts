@@ -135,6 +135,7 @@ export class Runner {
       });
     });
     await Promise.all(pending);
+    await this.env.cgroups?.close();
     await rm(this.workRoot, { recursive: true, force: true });
   }
 

@@ -243,7 +243,7 @@ test('after all of the above, no run directory and no run cgroup is left behind'
   assert.deepEqual(readdirSync(runner.workRoot).sort(), ['etc']);
   const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('pids'));
   if (own) {
-    const base = path.join('/sys/fs/cgroup/pids', own.split(':')[2]!, 'asynclab');
+    const base = path.join('/sys/fs/cgroup/pids', own.split(':')[2]!, 'asynclab', String(process.pid));
     const leftovers = existsSync(base) ? readdirSync(base).filter((n) => n.startsWith('run-')) : [];
     assert.deepEqual(leftovers, []);
   }
