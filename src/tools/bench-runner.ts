@@ -3,6 +3,7 @@
  * floors of the same machine (bare interpreter start, bare imports) measured in the same run.
  */
 import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Runner } from '../runner/runner.ts';
 import type { RunEvent } from '../runner/protocol.ts';
@@ -86,6 +87,7 @@ export async function benchRunner(times = 12) {
       scriptStartToFirstStdout: stat(script),
       fastapiStartToReady: stat(ready),
       fastapiStartToLastOf5Responses: stat(lastResponse),
+      tracingOverhead: await benchTracingOverhead(python, fileURLToPath(new URL('../../sandboxes/_harness', import.meta.url))),
       floors: {
         pythonPass: stat(await repeat(times, () => floor(['-c', 'pass']))),
         pythonImportFastapiUvicorn: stat(await repeat(times, () => floor(['-c', 'import fastapi, uvicorn']))),
@@ -93,5 +95,67 @@ export async function benchRunner(times = 12) {
     };
   } finally {
     await runner.close();
+  }
+}
+
+/**
+ * What tracing costs: the same gather of 100 tasks (each 20 rounds of a 5 ms sleep and a
+ * little work) run by the Python harness with tracing on and off, fd 3 to /dev/null;
+ * wall time measured inside the script, median of 7 each.
+ */
+export async function benchTracingOverhead(python: string, harnessDir: string, times = 7) {
+  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+  const { openSync, closeSync } = await import('node:fs');
+  const os = await import('node:os');
+  const path = await import('node:path');
+  const dir = await mkdtemp(path.join(os.tmpdir(), 'asynclab-overhead-'));
+  const script = `import asyncio, time
+
+async def worker():
+    for _ in range(20):
+        await asyncio.sleep(0.005)
+        sum(range(2000))
+
+async def main():
+    t0 = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(100)))
+    print((time.perf_counter() - t0) * 1000)
+
+asyncio.run(main())
+`;
+  await writeFile(path.join(dir, 'main.py'), script);
+  const sink = openSync('/dev/null', 'w');
+  const once = async (trace: boolean): Promise<number> => {
+    const { spawn } = await import('node:child_process');
+    return new Promise((resolve, reject) => {
+      const child = spawn(python, ['-u', '-s', path.join(harnessDir, 'python', 'run.py')], {
+        cwd: dir,
+        env: { PATH: '/usr/bin:/bin', ASYNCLAB_ENTRY: 'main.py', ASYNCLAB_WORK: dir, ASYNCLAB_TRACE: trace ? '1' : '0' },
+        stdio: ['ignore', 'pipe', 'inherit', sink],
+      });
+      let out = '';
+      child.stdout!.on('data', (chunk) => (out += chunk));
+      child.once('error', reject);
+      child.once('close', () => resolve(Number(out.trim())));
+    });
+  };
+  try {
+    const off: number[] = [];
+    const on: number[] = [];
+    for (let i = 0; i < times; i++) {
+      off.push(await once(false));
+      on.push(await once(true));
+    }
+    const offStat = stat(off);
+    const onStat = stat(on);
+    return {
+      workload: 'gather of 100 tasks × 20 × (sleep 5 ms + sum(range(2000)))',
+      tracingOff: offStat,
+      tracingOn: onStat,
+      overheadPercent: Math.round(((onStat.medianMs - offStat.medianMs) / offStat.medianMs) * 1000) / 10,
+    };
+  } finally {
+    closeSync(sink);
+    await rm(dir, { recursive: true, force: true });
   }
 }

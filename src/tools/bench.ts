@@ -6,7 +6,8 @@
  *   - pagefind: index bytes per language on disk
  *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
  *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
- *     (FastAPI server), with the interpreter floors (bench-runner.ts)
+ *     (FastAPI server), tracing overhead on a gather of 100 tasks, and the interpreter
+ *     floors (bench-runner.ts)
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';

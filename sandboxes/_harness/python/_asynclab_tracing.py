@@ -1,7 +1,7 @@
 """What the Python harness records, with no change to lesson code (DESIGN §6).
 
-- task lanes: each asyncio task's lifetime, and the segments in which it was
-  actually running on the loop (a task factory wraps each coroutine's steps);
+- task lanes: each asyncio task's lifetime (a task factory names and marks the
+  lesson's own tasks), and the segments in which it was actually running on the loop;
 - the event-loop lane: callbacks that held the loop longer than a threshold,
   naming the culprit (the FastAPI handler or the task that ran);
 - handler lanes (FastAPI): each request's handler, its path, sync/async kind
@@ -14,12 +14,13 @@
 Set ASYNCLAB_TRACE=0 to switch it all off (the benchmark measures the cost).
 """
 import asyncio
-import collections.abc
+import collections
 import concurrent.futures
 import functools
 import os
 import threading
 import time
+import weakref
 
 from _asynclab_hooks import when_imported
 from _asynclab_trace import emit, now_us
@@ -42,58 +43,10 @@ def _display_name(coro) -> str:
     return base if n == 1 else f"{base}#{n}"
 
 
-class _TracedCoroutine(collections.abc.Coroutine):
-    """Forwards to the real coroutine, timing each step the loop runs."""
-
-    __slots__ = ("_coro", "_lane", "_name")
-
-    def __init__(self, coro, name):
-        self._coro = coro
-        self._name = name
-        self._lane = f"task {name}"
-
-    def _step(self, method, *args):
-        started = now_us()
-        try:
-            return method(*args)
-        finally:
-            took = now_us() - started
-            if took >= STEP_MIN_US:
-                emit({"ts": started, "ph": "X", "dur": took, "cat": "task-run", "lane": self._lane, "name": self._name})
-
-    def send(self, value):
-        return self._step(self._coro.send, value)
-
-    def throw(self, *args):
-        return self._step(self._coro.throw, *args)
-
-    def close(self):
-        return self._coro.close()
-
-    def __await__(self):
-        return self
-
-    def __iter__(self):
-        return self
-
-    def __next__(self):
-        return self.send(None)
-
-    @property
-    def cr_frame(self):
-        return getattr(self._coro, "cr_frame", None)
-
-    @property
-    def cr_running(self):
-        return getattr(self._coro, "cr_running", False)
-
-    @property
-    def cr_await(self):
-        return getattr(self._coro, "cr_await", None)
-
-    @property
-    def cr_code(self):
-        return getattr(self._coro, "cr_code", None)
+# Tasks of the lesson's own code, by task, with their lane name. A task's running
+# segments are the loop callbacks that step it, timed in Handle._run below: one timing
+# per callback serves both the task lane and the event-loop lane.
+_traced_tasks: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
 
 
 _WORK = os.path.realpath(os.environ.get("ASYNCLAB_WORK", os.getcwd()))
@@ -109,9 +62,10 @@ def _task_factory(loop, coro, **kwargs):
     if not _is_lesson_code(coro):
         return asyncio.Task(coro, loop=loop, **kwargs)
     name = _display_name(coro)
-    task = asyncio.Task(_TracedCoroutine(coro, name), loop=loop, **kwargs)
+    task = asyncio.Task(coro, loop=loop, **kwargs)
     if task.get_name().startswith("Task-"):
         task.set_name(name)
+    _traced_tasks[task] = name
     # Begin/end rather than one complete event: a run killed mid-way still shows its open tasks.
     emit({"ts": now_us(), "ph": "B", "cat": "task", "lane": f"task {name}", "name": name})
 
@@ -145,9 +99,14 @@ def _patch_loop_callbacks() -> None:
             return original(self)
         finally:
             took = now_us() - started
-            if took >= BUSY_US and report_busy:
-                culprit = _culprit(self._callback)
-                emit({"ts": started, "ph": "X", "dur": took, "cat": "loop-busy", "lane": "event loop", "name": culprit, "args": {"culprit": culprit}})
+            if took >= STEP_MIN_US:
+                owner = getattr(self._callback, "__self__", None)
+                name = _traced_tasks.get(owner) if isinstance(owner, asyncio.Task) else None
+                if name is not None:
+                    emit({"ts": started, "ph": "X", "dur": took, "cat": "task-run", "lane": f"task {name}", "name": name})
+                if took >= BUSY_US and report_busy:
+                    culprit = _culprit(self._callback)
+                    emit({"ts": started, "ph": "X", "dur": took, "cat": "loop-busy", "lane": "event loop", "name": culprit, "args": {"culprit": culprit}})
 
     asyncio.events.Handle._run = _run
 
