@@ -44,7 +44,7 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
       summary.peakConcurrency.request || summary.peakConcurrency.handler || summary.peakConcurrency.task
     }" data-loop-blocked-ms="${summary.loopBlockedMs}"><figcaption><span class="tl-caption">${escapeHtml(row.caption)}</span> <span class="tl-summary">${escapeHtml(
       describe(summary, strings),
-    )}</span></figcaption>${renderTimelineSvg(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}${groupList}</figure>`;
+    )}</span></figcaption><div class="tl-scroll" tabindex="0">${renderTimelineSvg(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>${groupList}</figure>`;
   });
   const table = rows[0] ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`)}</details>` : '';
   return { html: parts.join('') + table, newest: summaries[0]! };
