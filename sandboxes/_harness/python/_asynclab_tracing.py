@@ -58,11 +58,21 @@ def _is_lesson_code(coro) -> bool:
     return bool(code) and os.path.realpath(code.co_filename).startswith(_WORK + os.sep)
 
 
+def _hide_factory_frames(task):
+    """In debug mode a task remembers where it was created ("created at ..."): point past this
+    factory and loop.create_task, as asyncio does for its own frames when there is no factory."""
+    tb = getattr(task, "_source_traceback", None)
+    while tb and (os.path.basename(tb[-1].filename) == "_asynclab_tracing.py"
+                  or (tb[-1].name == "create_task" and tb[-1].filename.endswith(os.path.join("asyncio", "base_events.py")))):
+        del tb[-1]
+    return task
+
+
 def _task_factory(loop, coro, **kwargs):
     if not _is_lesson_code(coro):
-        return asyncio.Task(coro, loop=loop, **kwargs)
+        return _hide_factory_frames(asyncio.Task(coro, loop=loop, **kwargs))
     name = _display_name(coro)
-    task = asyncio.Task(coro, loop=loop, **kwargs)
+    task = _hide_factory_frames(asyncio.Task(coro, loop=loop, **kwargs))
     if task.get_name().startswith("Task-"):
         task.set_name(name)
     _traced_tasks[task] = name
