@@ -152,3 +152,19 @@ test('needs: ["upstream"] gives Python and Node sandboxes a local fake service w
   assert.equal(js.exit.reason, null, js.stderr);
   assert.equal(js.stdout, '503 50\n');
 });
+
+test('Node: worker_threads get thread lanes, however Worker is imported', async () => {
+  const source = `import { Worker } from 'node:worker_threads';
+const work = 'let n = 0; for (let i = 0; i < 3e7; i++) n += i;';
+await Promise.all([1, 2].map(() => new Promise((resolve) => new Worker(work, { eval: true }).once('exit', resolve))));
+console.log('workers done');
+`;
+  const r = await runToEnd(runner, {
+    manifest: { id: 'workers', title: { en: 'w', zh: 'w' }, language: 'node', kind: 'script', entry: 'main.mjs' },
+    files: { 'main.mjs': source },
+  });
+  assert.equal(r.exit.reason, null, r.stderr);
+  const threads = spansOf(buildModel(r.trace), 'thread');
+  assert.equal(threads.length, 2);
+  assert.ok(threads.every((t) => !t.open));
+});

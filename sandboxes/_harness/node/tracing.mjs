@@ -6,6 +6,8 @@
 // - `thread worker-N` lanes: worker_threads from start to exit.
 // ASYNCLAB_TRACE=0 switches it off.
 import { createHook, executionAsyncResource } from 'node:async_hooks';
+import { syncBuiltinESMExports } from 'node:module';
+import workerThreads from 'node:worker_threads';
 import { emit, nowUs } from './trace.mjs';
 
 const BUSY_US = Number(process.env.ASYNCLAB_BUSY_US ?? 2000);
@@ -61,8 +63,7 @@ export function handlerSpan(req, res) {
   res.once('finish', () => emit({ ts: nowUs(), ph: 'E', cat: 'handler', lane, name }));
 }
 
-async function patchWorkers() {
-  const workerThreads = await import('node:worker_threads');
+function patchWorkers() {
   const Original = workerThreads.Worker;
   let count = 0;
   class TracedWorker extends Original {
@@ -74,7 +75,7 @@ async function patchWorkers() {
       this.once('exit', () => emit({ ts: nowUs(), ph: 'E', cat: 'thread', lane, name }));
     }
   }
-  // ESM namespaces are frozen; the CommonJS view of the module is what `import` reads from.
-  const { createRequire } = await import('node:module');
-  createRequire(import.meta.url)('node:worker_threads').Worker = TracedWorker;
+  workerThreads.Worker = TracedWorker;
+  // Lesson code usually writes `import { Worker } from 'node:worker_threads'`: update that binding too.
+  syncBuiltinESMExports();
 }
