@@ -1,4 +1,5 @@
 import type { Locale } from './locales.ts';
+import type { SectionStrings } from '../timeline/section.ts';
 
 /** Every UI string the site prints. Both languages must fill every key (checked by the type). */
 export interface UiStrings {
@@ -41,24 +42,14 @@ export interface UiStrings {
     unavailable: (why: string) => string;
     shortcut: string;
   };
-  timeline: {
+  /** The drawing's own strings are the renderer's (src/timeline/section.ts); the rest frame it. */
+  timeline: SectionStrings & {
     title: string;
     /** with {date} */
     recorded: string;
     thisRun: string;
     previousRun: string;
     exportTrace: string;
-    showTable: string;
-    byEndpoint: string;
-    /** with {count}, {wall}, {peak} */
-    group: string;
-    kinds: Record<'request' | 'handler' | 'task' | 'loop' | 'thread' | 'process' | 'other', string>;
-    summary: string;
-    incomplete: string;
-    tableCaption: string;
-    columns: { lane: string; span: string; start: string; end: string; duration: string };
-    ms: string;
-    s: string;
   };
 }
 
