@@ -136,8 +136,9 @@ async function v1(): Promise<CgroupSupport | undefined> {
     async create(name, limits) {
       const pidsDir = path.join(pidsBase, name);
       const memDir = path.join(memBase, name);
-      await mkdir(pidsDir);
-      await mkdir(memDir);
+      // recursive: another runner of this process may have removed the (then empty) base on close.
+      await mkdir(pidsDir, { recursive: true });
+      await mkdir(memDir, { recursive: true });
       await writeFile(path.join(pidsDir, 'pids.max'), String(limits.processes));
       await writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // Without this the group could swap instead of hitting the limit.
@@ -183,6 +184,9 @@ async function v2(): Promise<CgroupSupport | undefined> {
     },
     async create(name, limits) {
       const dir = path.join(base, name);
+      // The base may have been removed by another runner of this process closing: restore it.
+      await mkdir(base, { recursive: true });
+      await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory').catch(() => undefined);
       await mkdir(dir);
       await writeFile(path.join(dir, 'pids.max'), String(limits.processes));
       await writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));

@@ -6,6 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { constants } from 'node:os';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
@@ -249,8 +250,10 @@ export class Job {
   }
 
   /** Why a run that ended on its own ended badly, from what the kernel recorded. */
-  private async classify(code: number | null, signal: string | null): Promise<Reason | undefined> {
+  private async classify(code: number | null, rawSignal: string | null): Promise<Reason | undefined> {
     const stats = await this.cgroup?.stats();
+    // bwrap's PID 1 reports a command killed by a signal as exit code 128 + signal.
+    const signal = rawSignal ?? (code !== null && code > 128 ? signalName(code - 128) : null);
     const { limits } = this.ctx;
     if (stats && stats.oomKills > 0) return reason('memory', { mib: limits.memoryBytes / MiB });
     if (signal === 'SIGXCPU') return reason('cpu', { seconds: limits.cpuSeconds });
@@ -272,6 +275,10 @@ function pickReason(ended: Reason | undefined, classified: Reason | undefined): 
   if (ended && ended.code !== 'timeout') return ended;
   if (classified && ['memory', 'process-limit', 'cpu', 'file-limit', 'disk-limit'].includes(classified.code)) return classified;
   return ended ?? classified ?? null;
+}
+
+function signalName(number: number): string | null {
+  return Object.entries(constants.signals).find(([, n]) => n === number)?.[0] ?? null;
 }
 
 function tryKill(pid: number): void {

@@ -91,7 +91,8 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
 
   const prlimit = [
     env.prlimit ?? '/usr/bin/prlimit',
-    `--cpu=${limits.cpuSeconds}`,
+    // Soft limit first (SIGXCPU, which names the cause), hard limit a second later (SIGKILL).
+    `--cpu=${limits.cpuSeconds}:${limits.cpuSeconds + 1}`,
     `--nofile=${limits.openFiles}`,
     `--fsize=${limits.fileBytes}`,
     '--core=0',

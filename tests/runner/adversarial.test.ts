@@ -248,3 +248,25 @@ test('after all of the above, no run directory and no run cgroup is left behind'
     assert.deepEqual(leftovers, []);
   }
 });
+
+test('the CPU-time limit stops a busy process with its own reason (limit lowered to 1 s here)', async () => {
+  const strict = await Runner.start({ limits: { ...runner.limits, cpuSeconds: 1 } });
+  try {
+    const r = await runToEnd(strict, python('while True:\n    pass\n', { timeoutMs: 10000 }));
+    assert.equal(r.exit.reason?.code, 'cpu', JSON.stringify(r.exit));
+    assert.ok(r.exit.signal === 'SIGXCPU' || r.exit.code === 128 + 24, JSON.stringify(r.exit));
+    assert.ok(r.exit.durationMs < 5000, `${r.exit.durationMs} ms`);
+  } finally {
+    await strict.close();
+  }
+});
+
+test('the open-files limit holds inside the sandbox', async () => {
+  const source = 'import os\nfds = []\ntry:\n    while True:\n        fds.append(os.open("/dev/null", os.O_RDONLY))\nexcept OSError as exc:\n    print(len(fds) + 4, exc.errno)\n';
+  const r = await runToEnd(runner, python(source));
+  const [opened, errno] = r.stdout.trim().split(" ").map(Number);
+  assert.equal(r.exit.reason, null, JSON.stringify(r.exit) + r.stderr);
+  assert.equal(errno, 24, 'EMFILE');
+  assert.ok(opened! <= runner.limits.openFiles + 2, `${opened} descriptors`);
+  await expectHealthyAfter();
+});
