@@ -2,10 +2,7 @@ import type { AstroIntegration } from 'astro';
 import { newToken } from './gate.ts';
 import { IsolationUnavailableError, Runner } from './runner.ts';
 import { mountRunner } from './ws.ts';
-import { runnerMeta } from '../server/runner-meta.ts';
-
-/** Where the dev server leaves the runner meta tag for BaseLayout (same process, rendered per request). */
-export const devRunnerMetaKey = '__asynclabRunnerMeta';
+import { devRunnerMetaKey, runnerMeta } from '../server/runner-meta.ts';
 
 /**
  * `npm run dev`: mounts the local runner on Astro's dev server, as src/server does for

@@ -5,6 +5,9 @@
  */
 export const runnerMetaName = 'asynclab-runner';
 
+/** Where the dev server leaves the runner meta tag for BaseLayout (same process, rendered per request). */
+export const devRunnerMetaKey = '__asynclabRunnerMeta';
+
 export function runnerMeta(state: { token: string } | { problem: string }): string {
   if ('token' in state) return `<meta name="${runnerMetaName}" content="${state.token}">`;
   const escaped = state.problem.replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');

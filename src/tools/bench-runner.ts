@@ -2,7 +2,11 @@
  * Runner latencies for `npm run bench`: median and p95 over repeated runs, next to the
  * floors of the same machine (bare interpreter start, bare imports) measured in the same run.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Runner } from '../runner/runner.ts';
@@ -104,11 +108,7 @@ export async function benchRunner(times = 12) {
  * wall time measured inside the script, median of 7 each.
  */
 export async function benchTracingOverhead(python: string, harnessDir: string, times = 7) {
-  const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
-  const { openSync, closeSync } = await import('node:fs');
-  const os = await import('node:os');
-  const path = await import('node:path');
-  const dir = await mkdtemp(path.join(os.tmpdir(), 'asynclab-overhead-'));
+  const dir = await mkdtemp(path.join(tmpdir(), 'asynclab-overhead-'));
   const script = `import asyncio, time
 
 async def worker():
@@ -126,7 +126,6 @@ asyncio.run(main())
   await writeFile(path.join(dir, 'main.py'), script);
   const sink = openSync('/dev/null', 'w');
   const once = async (trace: boolean): Promise<number> => {
-    const { spawn } = await import('node:child_process');
     return new Promise((resolve, reject) => {
       const child = spawn(python, ['-u', '-s', path.join(harnessDir, 'python', 'run.py')], {
         cwd: dir,

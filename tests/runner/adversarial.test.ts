@@ -235,6 +235,10 @@ test('source over the size limit and path traversal are refused before anything 
     assert.equal(r.exit.reason?.code, 'bad-request', name);
     assert.deepEqual(r.events.map((e) => e.type), ['exit'], `${name}: nothing started`);
   }
+  const many = Object.fromEntries(Array.from({ length: runner.limits.sourceFiles + 1 }, (_, i) => [`m${i}.py`, '']));
+  const tooMany = await runToEnd(runner, { manifest: hello.manifest, files: { ...many, 'main.py': 'print(1)' } });
+  assert.equal(tooMany.exit.reason?.code, 'bad-request');
+  assert.match(tooMany.exit.reason!.message, /files; at most 32/);
   await expectHealthyAfter();
 });
 

@@ -5,23 +5,24 @@
 import { chooseEngine, type Engine } from '../../sandbox/engines/engine.ts';
 import { LocalEngine } from '../../sandbox/engines/local.ts';
 import { RunnerClient } from '../../sandbox/engines/runner-client.ts';
+import { runnerMetaName } from '../../server/runner-meta.ts';
 import { SandboxView } from './view.ts';
 
 let engines: Engine[] | undefined;
 
-/** The page's engines in order of preference (local first); built once per page. */
 const runnerUrl = (token: string) => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__runner?token=${encodeURIComponent(token)}`;
 
 /** After `npm start` restarts, the runner has a new token: read it from a fresh copy of this page. */
 async function freshRunnerUrl(): Promise<string | undefined> {
   const html = await (await fetch(location.href, { cache: 'no-store' })).text();
-  const meta = new DOMParser().parseFromString(html, 'text/html').querySelector<HTMLMetaElement>('meta[name="asynclab-runner"]');
+  const meta = new DOMParser().parseFromString(html, 'text/html').querySelector<HTMLMetaElement>(`meta[name="${runnerMetaName}"]`);
   return meta?.content ? runnerUrl(meta.content) : undefined;
 }
 
+/** The page's engines in order of preference (local first); built once per page. */
 function pageEngines(): Engine[] {
   if (engines) return engines;
-  const meta = document.querySelector<HTMLMetaElement>('meta[name="asynclab-runner"]');
+  const meta = document.querySelector<HTMLMetaElement>(`meta[name="${runnerMetaName}"]`);
   const token = meta?.content;
   const client = token ? new RunnerClient({ url: runnerUrl(token), refreshUrl: freshRunnerUrl }) : undefined;
   const unavailable = meta?.dataset.unavailable ?? (meta ? undefined : 'this page is served without the local runner (run `npm start`)');
