@@ -11,6 +11,7 @@ import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
 import { codeThemes } from './src/styles/code-themes.ts';
 import { lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
+import { pyodideAssets } from './src/tools/pyodide-assets.ts';
 
 export default defineConfig({
   site: 'https://asynclab.dev',
@@ -26,6 +27,7 @@ export default defineConfig({
   integrations: [
     lessonsPreflight(),
     runnerDevServer(),
+    pyodideAssets(),
     mdx(),
   ],
   markdown: {

@@ -3,3 +3,7 @@ declare module 'virtual:monaco-css-url' {
   const url: string;
   export default url;
 }
+declare module 'virtual:pyodide-assets' {
+  /** Site path of the copied pyodide package, ending with `/` (src/tools/pyodide-assets.ts). */
+  export const pyodideAssetsUrl: string;
+}

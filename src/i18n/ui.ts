@@ -35,7 +35,25 @@ export interface UiStrings {
       running: string;
       exited: (code: string, seconds: string) => string;
       exitCode: (code: string) => string;
+      /** The first run on a page starts an in-browser runtime. */
+      booting: Record<'pyodide' | 'webcontainer', string>;
+      starting: string;
     };
+    /** Label of the engine picker. */
+    engine: string;
+    /** Why nothing on this page can run a sandbox; {needs}, {detail} and {engine} are filled in. */
+    why: {
+      needs: string;
+      pythonServer: string;
+      notIsolated: string;
+      noSharedMemory: string;
+      noWorkers: string;
+      localProblem: string;
+    };
+    needNames: Record<'threads' | 'processes' | 'sqlite' | 'postgres' | 'redis' | 'upstream', string>;
+    /** A run could not start its engine: {engine}, {detail}. */
+    bootFailed: string;
+    webcontainerOffline: string;
     ranWith: (engine: string) => string;
     engines: Record<'local' | 'pyodide' | 'webcontainer', string>;
     unreachable: string;
@@ -113,7 +131,24 @@ export const ui: Record<Locale, UiStrings> = {
         running: 'Running…',
         exited: (code, s) => `Exited with ${code} after ${s} s`,
         exitCode: (code) => `code ${code}`,
+        booting: {
+          pyodide: 'Starting Python in your browser (first run on this page only)…',
+          webcontainer: 'Starting a WebContainer in your browser (first run on this page only)…',
+        },
+        starting: 'Starting…',
       },
+      engine: 'Engine',
+      why: {
+        needs: 'This sandbox needs {needs}, which only the local runner provides. Run `npm start` locally to run it; the timeline below is a recorded run.',
+        pythonServer: 'A Python server needs real sockets and a thread pool, which only the local runner provides. Run `npm start` locally to run it; the timeline below is a recorded run.',
+        notIsolated: 'Node sandboxes run in a WebContainer, which needs a cross-origin isolated page (COOP and COEP headers) and network access to StackBlitz. This page is not cross-origin isolated, so run `npm start` locally instead; the timeline below is a recorded run.',
+        noSharedMemory: 'This browser cannot run WebContainers (they need SharedArrayBuffer; Safari before 16.4, iOS browsers and blocked third-party storage cannot). Run `npm start` locally instead; the timeline below is a recorded run.',
+        noWorkers: 'This browser cannot run Python here (it needs Web Workers and WebAssembly). Run `npm start` locally instead; the timeline below is a recorded run.',
+        localProblem: 'The local runner is off: {detail}.',
+      },
+      needNames: { threads: 'threads', processes: 'child processes', sqlite: 'SQLite', postgres: 'PostgreSQL', redis: 'Redis', upstream: 'a fake upstream service' },
+      bootFailed: '{engine} could not start: {detail}',
+      webcontainerOffline: 'WebContainers could not start: StackBlitz\'s servers did not answer ({detail}). They need network access; offline, run `npm start` locally instead.',
       ranWith: (engine) => `Ran on ${engine}`,
       engines: { local: 'the local runner', pyodide: 'Pyodide in your browser', webcontainer: 'a WebContainer in your browser' },
       unreachable: 'The runner is unreachable: is `npm start` still running? Start it and press Run again.',
@@ -197,7 +232,24 @@ export const ui: Record<Locale, UiStrings> = {
         running: '运行中…',
         exited: (code, s) => `已退出（${code}），用时 ${s} 秒`,
         exitCode: (code) => `退出码 ${code}`,
+        booting: {
+          pyodide: '正在浏览器中启动 Python（每个页面只在第一次运行时启动）…',
+          webcontainer: '正在浏览器中启动 WebContainer（每个页面只在第一次运行时启动）…',
+        },
+        starting: '正在启动…',
       },
+      engine: '运行环境',
+      why: {
+        needs: '这个沙箱需要{needs}，只有本地运行器能提供。请在本地运行 `npm start` 后再试；下方的时间线是预先录制的运行结果。',
+        pythonServer: 'Python 服务器需要真实的套接字和线程池，只有本地运行器能提供。请在本地运行 `npm start` 后再试；下方的时间线是预先录制的运行结果。',
+        notIsolated: 'Node 沙箱在 WebContainer 中运行，它要求页面启用跨源隔离（COOP 与 COEP 响应头），并且能访问 StackBlitz 的服务器。本页没有启用跨源隔离，请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',
+        noSharedMemory: '这个浏览器无法运行 WebContainer（它依赖 SharedArrayBuffer；16.4 之前的 Safari、iOS 上的浏览器以及禁用了第三方存储的浏览器都不支持）。请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',
+        noWorkers: '这个浏览器无法在页面中运行 Python（需要 Web Worker 和 WebAssembly）。请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',
+        localProblem: '本地运行器未启用：{detail}。',
+      },
+      needNames: { threads: '多线程', processes: '子进程', sqlite: 'SQLite', postgres: 'PostgreSQL', redis: 'Redis', upstream: '模拟的上游服务' },
+      bootFailed: '{engine}启动失败：{detail}',
+      webcontainerOffline: 'WebContainer 启动失败：StackBlitz 的服务器没有响应（{detail}）。它需要联网；离线时请改为在本地运行 `npm start`。',
       ranWith: (engine) => `运行环境：${engine}`,
       engines: { local: '本地运行器', pyodide: '浏览器中的 Pyodide', webcontainer: '浏览器中的 WebContainer' },
       unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',

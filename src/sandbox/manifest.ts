@@ -1,4 +1,7 @@
 import { z } from 'astro/zod';
+import { isSafeRelativePath } from './manifest-rules.ts';
+
+export { defaultTimeoutMs, isSafeRelativePath } from './manifest-rules.ts';
 
 /**
  * `sandboxes/<id>/sandbox.json`: one runnable example (DESIGN §3). Shared by the
@@ -105,16 +108,6 @@ export type ConcurrentRule = z.infer<typeof concurrentRule>;
 /** Files of a sandbox by relative path (`main.py`, `app/routes.py`). */
 export type SandboxFiles = Record<string, string>;
 
-/** Relative, forward-slash, no `..`, no hidden or odd characters: safe to join under a job directory. */
-export function isSafeRelativePath(p: string): boolean {
-  if (p.length === 0 || p.length > 200 || p.startsWith('/') || p.includes('\\') || p.includes('\0')) return false;
-  return p.split('/').every((part) => /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(part) && part !== '..' && part !== '.');
-}
-
-/** The default wall-time limit: servers get longer, since they boot and then take load. */
-export function defaultTimeoutMs(m: Pick<SandboxManifest, 'kind' | 'timeoutMs'>): number {
-  return m.timeoutMs ?? (m.kind === 'server' ? 30_000 : 20_000);
-}
 
 /** Which file holds a sandbox's entry: `main:app` → `main.py`. */
 export function entryFile(m: Pick<SandboxManifest, 'kind' | 'language' | 'entry'>): string {

@@ -3,7 +3,8 @@
 Events are one JSON object per line, Chrome-Trace-like: ts (µs since the run
 started, on the monotonic clock every process of the run shares), ph, lane, cat,
 name, args. Under the runner they go to fd 3; where no fd 3 exists they go to
-stdout behind a prefix the engines strip.
+stdout behind a prefix the engines strip. In the browser (Pyodide) the engine
+hands in a sink that posts each line to the page.
 """
 import json
 import os
@@ -12,6 +13,8 @@ import time
 _FD = int(os.environ.get("ASYNCLAB_TRACE_FD", "3"))
 _T0_NS = int(os.environ.get("ASYNCLAB_T0_NS") or time.monotonic_ns())
 PREFIX = "\x1easynclab-trace "
+
+_sink = None  # set by the browser engine: a callable taking one JSON line
 
 try:
     os.fstat(_FD)
@@ -25,10 +28,24 @@ def now_us() -> int:
     return (time.monotonic_ns() - _T0_NS) // 1000
 
 
+def set_sink(sink) -> None:
+    """Send every event to `sink(line)` instead of fd 3 or stdout."""
+    global _sink
+    _sink = sink
+
+
+def restart_clock() -> None:
+    """A warm interpreter runs many sandboxes: each run's timeline starts at zero."""
+    global _T0_NS
+    _T0_NS = time.monotonic_ns()
+
+
 def emit(event: dict) -> None:
     line = json.dumps(event, separators=(",", ":"), ensure_ascii=False, default=str)
     try:
-        if _to_fd:
+        if _sink is not None:
+            _sink(line)
+        elif _to_fd:
             os.write(_FD, (line + "\n").encode("utf-8"))
         else:
             print(PREFIX + line, flush=True)

@@ -258,6 +258,13 @@ def _patch_routing(routing) -> None:
     routing.APIRoute.__init__ = __init__
 
 
+def reset() -> None:
+    """Forget the names handed out so far: a warm interpreter's next run starts its lanes afresh."""
+    _name_counts.clear()
+    _handler_of_task.clear()
+    _traced_tasks.clear()
+
+
 def install() -> None:
     if os.environ.get("ASYNCLAB_TRACE", "1") == "0":
         return

@@ -1,14 +1,28 @@
 /**
  * Entry of the sandbox client: builds the page's engines once and starts a view for
- * every <Sandbox>. Monaco is not part of this bundle; views import it on first edit.
+ * every <Sandbox>. Engines are asked in a fixed order — the local runner if this page
+ * has one, then the in-browser engine for the sandbox's language — so the choice is
+ * deterministic; the reader may switch to another engine that can run it. Neither
+ * Monaco nor any in-browser runtime is part of this bundle: they load on first use.
  */
+import { pyodideAssetsUrl } from 'virtual:pyodide-assets';
 import { chooseEngine, type Engine } from '../../sandbox/engines/engine.ts';
 import { LocalEngine } from '../../sandbox/engines/local.ts';
+import { PyodideEngine } from '../../sandbox/engines/pyodide.ts';
 import { RunnerClient } from '../../sandbox/engines/runner-client.ts';
+import { containerSupport, WebContainerEngine } from '../../sandbox/engines/webcontainer.ts';
+import { webContainerApi } from '../../sandbox/engines/webcontainer-api.ts';
 import { runnerMetaName } from '../../server/runner-meta.ts';
 import { SandboxView } from './view.ts';
+import { whyNoEngine } from './why-not.ts';
 
-let engines: Engine[] | undefined;
+interface PageEngines {
+  engines: Engine[];
+  /** The runner's complaint when this page has one that cannot run (isolation missing…). */
+  localProblem: string | undefined;
+}
+
+let page: PageEngines | undefined;
 
 const runnerUrl = (token: string) => `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/__runner?token=${encodeURIComponent(token)}`;
 
@@ -19,23 +33,37 @@ async function freshRunnerUrl(): Promise<string | undefined> {
   return meta?.content ? runnerUrl(meta.content) : undefined;
 }
 
-/** The page's engines in order of preference (local first); built once per page. */
-function pageEngines(): Engine[] {
-  if (engines) return engines;
+/** The page's engines in order of preference; built once per page. */
+function pageEngines(): PageEngines {
+  if (page) return page;
+  // `npm start` puts the runner's token in every page it serves; a static host has no such tag.
   const meta = document.querySelector<HTMLMetaElement>(`meta[name="${runnerMetaName}"]`);
   const token = meta?.content;
   const client = token ? new RunnerClient({ url: runnerUrl(token), refreshUrl: freshRunnerUrl }) : undefined;
-  const unavailable = meta?.dataset.unavailable ?? (meta ? undefined : 'this page is served without the local runner (run `npm start`)');
-  engines = [new LocalEngine({ client, ...(unavailable ? { unavailable } : {}) })];
-  return engines;
+  const localProblem = meta?.dataset.unavailable;
+  const webcontainer = new WebContainerEngine({
+    api: webContainerApi(import.meta.env.PUBLIC_WEBCONTAINER_API_KEY as string | undefined),
+    unavailable: containerSupport(globalThis),
+  });
+  addEventListener('pagehide', () => void webcontainer.dispose());
+  page = {
+    engines: [
+      new LocalEngine({ client, unavailable: localProblem ?? 'this page is served without the local runner' }),
+      new PyodideEngine({ assetsUrl: pyodideAssetsUrl }),
+      webcontainer,
+    ],
+    localProblem,
+  };
+  return page;
 }
 
 export function initSandboxes(): void {
+  const { engines, localProblem } = pageEngines();
   for (const root of document.querySelectorAll<HTMLElement>('[data-sandbox]')) {
     if (root.dataset.wired) continue;
     root.dataset.wired = 'true';
     const view = new SandboxView(root);
-    const choice = chooseEngine(view.manifest, pageEngines());
-    view.start(choice.engine, choice.rejected.map((r) => r.detail).join('; '));
+    const { able, rejected } = chooseEngine(view.manifest, engines);
+    view.start(able, able.length ? '' : whyNoEngine(view.manifest, rejected, view.strings, localProblem));
   }
 }

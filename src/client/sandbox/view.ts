@@ -9,17 +9,29 @@ import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
 import { loadEdits, saveEdits } from './edits.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
 import { TimelineView } from './timeline-view.ts';
+import { mountTextarea, prefersLightEditor } from './textarea-editor.ts';
+import type { WhyNotStrings } from './why-not.ts';
 import type { SectionStrings } from '../../timeline/section.ts';
 
-export interface SandboxStrings {
+export interface SandboxStrings extends WhyNotStrings {
   consoleEmpty: string;
-  status: { idle: string; connecting: string; queued: string; running: string; exited: string; exitCode: string };
+  status: {
+    idle: string;
+    connecting: string;
+    queued: string;
+    running: string;
+    exited: string;
+    exitCode: string;
+    booting: Record<'pyodide' | 'webcontainer', string>;
+    starting: string;
+  };
   ranWith: string;
   editorLabel: string;
   engines: Record<string, string>;
   unreachable: string;
   unavailable: string;
-  locale: 'en' | 'zh';
+  bootFailed: string;
+  webcontainerOffline: string;
 }
 
 export interface SandboxData {
@@ -49,7 +61,8 @@ export class SandboxView {
   private engine: Engine | undefined;
   private controller: AbortController | undefined;
   private readonly timeline: TimelineView;
-  private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited', HTMLElement>;
+  private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
+  private readonly engineSelect: HTMLSelectElement;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -65,16 +78,27 @@ export class SandboxView {
       status: q('[data-status]'),
       console: q('[data-console]'),
       edited: q('[data-edited]'),
+      picker: q('[data-engine-picker]'),
     };
+    this.engineSelect = q('[data-engine]') as HTMLSelectElement;
     this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
+  }
+
+  get strings(): SandboxStrings {
+    return this.data.strings;
   }
 
   get manifest(): SandboxManifest {
     return this.data.manifest;
   }
 
-  /** Wires the controls; `engine` is undefined when nothing on this page can run the sandbox. */
-  start(engine: Engine | undefined, whyNot: string): void {
+  /**
+   * Wires the controls. `engines`: every engine on this page that can run the sandbox, in
+   * order of preference (the first runs it unless the reader picks another); empty when
+   * none can, and then `whyNot` says why and what would.
+   */
+  start(engines: Engine[], whyNot: string): void {
+    const engine = engines[0];
     this.engine = engine;
     this.wireTabs();
     this.el.edit.hidden = false;
@@ -89,9 +113,11 @@ export class SandboxView {
 
     if (!engine) {
       (this.el.run as HTMLButtonElement).disabled = true;
-      this.el.status.textContent = fill(this.data.strings.unavailable, { why: whyNot });
+      this.el.status.textContent = whyNot;
+      this.root.dataset.state = 'unsupported';
       return;
     }
+    this.showEngines(engines);
     (this.el.run as HTMLButtonElement).disabled = false;
     this.el.run.addEventListener('click', () => void this.run());
     this.el.stop.addEventListener('click', () => this.controller?.abort());
@@ -101,6 +127,21 @@ export class SandboxView {
         void this.run();
       }
     });
+  }
+
+  /** The picker shows which engine will run the code; with a choice, the reader may switch. */
+  private showEngines(engines: Engine[]): void {
+    const select = this.engineSelect;
+    for (const engine of engines) {
+      select.append(new Option(this.data.strings.engines[engine.id] ?? engine.id, engine.id));
+    }
+    select.disabled = engines.length < 2;
+    select.addEventListener('change', () => {
+      this.engine = engines.find((e) => e.id === select.value) ?? engines[0];
+      this.root.dataset.engine = this.engine!.id;
+    });
+    this.root.dataset.engine = engines[0]!.id;
+    this.el.picker.hidden = false;
   }
 
   /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
@@ -113,7 +154,9 @@ export class SandboxView {
   private openEditors(focus: boolean): Promise<void> {
     this.mounting ??= (async () => {
       this.root.dataset.editor = 'loading';
-      const { mountEditor } = await loadEditorKit();
+      // Phones and tablets get a plain textarea: Monaco is heavy and weak under a thumb.
+      const light = prefersLightEditor();
+      const mountEditor = light ? mountTextarea : (await loadEditorKit()).mountEditor;
       for (const panel of this.root.querySelectorAll<HTMLElement>('.sandbox-file')) {
         const file = panel.dataset.file!;
         const block = panel.querySelector<HTMLElement>('pre')!;
@@ -131,7 +174,7 @@ export class SandboxView {
         this.editors.set(file, editor);
       }
       this.el.edit.hidden = true;
-      this.root.dataset.editor = 'ready';
+      this.root.dataset.editor = light ? 'textarea' : 'ready';
     })();
     return this.mounting.then(() => {
       if (focus) this.visibleEditor()?.focus();
@@ -182,7 +225,13 @@ export class SandboxView {
             ? fill(strings.status.queued, { n: event.position ?? 1 })
             : event.state === 'connecting'
               ? strings.status.connecting
-              : strings.status.running;
+              : event.state === 'booting'
+                ? strings.status.booting[this.engine?.id === 'webcontainer' ? 'webcontainer' : 'pyodide']
+                : event.state === 'starting'
+                  ? strings.status.starting
+                  : strings.status.running;
+        if (event.state === 'booting') this.root.dataset.state = 'booting';
+        else if (event.state === 'running') this.root.dataset.state = 'running';
         break;
       case 'stdout':
       case 'stderr':
@@ -201,7 +250,14 @@ export class SandboxView {
         break;
       }
       case 'error':
-        this.el.status.textContent = event.code === 'runner-unreachable' ? strings.unreachable : event.message;
+        this.el.status.textContent =
+          event.code === 'runner-unreachable'
+            ? strings.unreachable
+            : event.code === 'webcontainer-offline'
+              ? fill(strings.webcontainerOffline, { detail: event.message })
+              : event.code === 'boot-failed'
+                ? fill(strings.bootFailed, { engine: strings.engines[this.engine?.id ?? ''] ?? '', detail: event.message })
+                : event.message;
         this.append(`${this.el.status.textContent}\n`, 'note');
         this.root.dataset.state = event.code;
         break;
@@ -217,6 +273,7 @@ export class SandboxView {
     this.el.console.textContent = '';
     this.root.dataset.state = 'running';
     (this.el.run as HTMLButtonElement).disabled = true;
+    this.engineSelect.disabled = true; // the engine is fixed for the length of a run
     this.el.stop.hidden = false;
     this.timeline.begin();
     try {
@@ -227,6 +284,7 @@ export class SandboxView {
       this.timeline.end();
       this.controller = undefined;
       (this.el.run as HTMLButtonElement).disabled = false;
+      this.engineSelect.disabled = this.engineSelect.options.length < 2;
       this.el.stop.hidden = true;
     }
   }

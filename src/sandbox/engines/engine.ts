@@ -9,8 +9,11 @@ import type { Reason } from '../../runner/reasons.ts';
 export type EngineId = 'local' | 'pyodide' | 'webcontainer';
 
 export type EngineEvent =
-  /** Progress before output: connecting to the engine, waiting in a queue, starting. */
-  | { type: 'status'; state: 'connecting' | 'queued' | 'starting' | 'running'; position?: number }
+  /**
+   * Progress before output: connecting to the engine, waiting in a queue, booting an
+   * in-browser runtime (first run on a page only), starting.
+   */
+  | { type: 'status'; state: 'connecting' | 'queued' | 'booting' | 'starting' | 'running'; position?: number }
   | { type: 'stdout' | 'stderr'; data: string }
   /** One or more NDJSON trace lines, as the harness wrote them. */
   | { type: 'trace'; data: string }
@@ -20,7 +23,7 @@ export type EngineEvent =
   /** The run could not happen at all (no engine reachable); also last. */
   | { type: 'error'; code: EngineErrorCode; message: string };
 
-export type EngineErrorCode = 'runner-unreachable' | 'runner-unavailable' | 'engine-failed';
+export type EngineErrorCode = 'runner-unreachable' | 'runner-unavailable' | 'engine-failed' | 'boot-failed' | 'webcontainer-offline';
 
 /** Why an engine cannot run a sandbox, as a code the page words in its language, plus detail. */
 export interface Unsupported {
@@ -39,18 +42,22 @@ export interface Engine {
 }
 
 export interface EngineChoice {
+  /** The engine that runs the sandbox unless the reader picks another of `able`. */
   engine: Engine | undefined;
+  /** Every engine that can run it, in the given order of preference. */
+  able: Engine[];
   /** Every engine that cannot run this sandbox, with why — in the order they were asked. */
   rejected: Array<{ engine: EngineId } & Unsupported>;
 }
 
 /** Deterministic: the first engine, in the given order of preference, that supports the sandbox. */
 export function chooseEngine(manifest: SandboxManifest, engines: readonly Engine[]): EngineChoice {
+  const able: Engine[] = [];
   const rejected: EngineChoice['rejected'] = [];
   for (const engine of engines) {
     const support = engine.supports(manifest);
-    if (support.ok) return { engine, rejected };
-    rejected.push({ engine: engine.id, code: support.code, detail: support.detail });
+    if (support.ok) able.push(engine);
+    else rejected.push({ engine: engine.id, code: support.code, detail: support.detail });
   }
-  return { engine: undefined, rejected };
+  return { engine: able[0], able, rejected };
 }

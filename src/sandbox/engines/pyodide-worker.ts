@@ -1,0 +1,68 @@
+/**
+ * The Pyodide engine's Web Worker: boots the interpreter from the site's own assets (no
+ * CDN) once, then runs one sandbox at a time, synchronously — the worker's thread is the
+ * event loop's thread, so `time.sleep` really blocks it — posting output as it happens.
+ */
+/// <reference lib="webworker" />
+import type { loadPyodide as LoadPyodide } from 'pyodide';
+import browser from '../../../sandboxes/_harness/python/_asynclab_browser.py?raw';
+import compat from '../../../sandboxes/_harness/python/_asynclab_compat.py?raw';
+import hooks from '../../../sandboxes/_harness/python/_asynclab_hooks.py?raw';
+import trace from '../../../sandboxes/_harness/python/_asynclab_trace.py?raw';
+import tracing from '../../../sandboxes/_harness/python/_asynclab_tracing.py?raw';
+import type { FromWorker, ToWorker } from './pyodide-protocol.ts';
+import { PyodideSession, type HarnessFiles } from './pyodide-session.ts';
+
+declare const self: DedicatedWorkerGlobalScope;
+
+const harness: HarnessFiles = {
+  '_asynclab_browser.py': browser,
+  '_asynclab_compat.py': compat,
+  '_asynclab_hooks.py': hooks,
+  '_asynclab_trace.py': trace,
+  '_asynclab_tracing.py': tracing,
+};
+
+let session: PyodideSession | undefined;
+const post = (message: FromWorker) => self.postMessage(message);
+
+async function boot(assetsUrl: string, interrupt: SharedArrayBuffer | undefined): Promise<void> {
+  const started = performance.now();
+  try {
+    // Loaded at run time from the copied package, not bundled: Pyodide finds its wasm and stdlib beside it.
+    const { loadPyodide } = (await import(/* @vite-ignore */ `${assetsUrl}pyodide.mjs`)) as { loadPyodide: typeof LoadPyodide };
+    session = await PyodideSession.boot(loadPyodide, {
+      indexURL: assetsUrl,
+      harness,
+      ...(interrupt ? { interrupt: new Int32Array(interrupt) } : {}),
+    });
+    post({ type: 'booted', ms: Math.round(performance.now() - started), python: session.version });
+  } catch (err) {
+    post({ type: 'boot-failed', message: (err as Error).message });
+  }
+}
+
+function run(runId: number, files: Record<string, string>, entry: string): void {
+  if (!session) {
+    post({ type: 'crashed', runId, message: 'Python is not running in this page' });
+    return;
+  }
+  try {
+    const { code, limit } = session.run(files, entry, {
+      stdout: (data) => post({ type: 'stdout', runId, data }),
+      stderr: (data) => post({ type: 'stderr', runId, data }),
+      trace: (data) => post({ type: 'trace', runId, data }),
+    });
+    post({ type: 'exit', runId, code, limit });
+  } catch (err) {
+    // A fatal interpreter error (e.g. out of memory): this worker cannot run again.
+    session = undefined;
+    post({ type: 'crashed', runId, message: (err as Error).message });
+  }
+}
+
+self.onmessage = (event: MessageEvent<ToWorker>) => {
+  const message = event.data;
+  if (message.type === 'boot') void boot(message.assetsUrl, message.interrupt);
+  else run(message.runId, message.files, message.entry);
+};

@@ -1,0 +1,74 @@
+/**
+ * Serves the `pyodide` npm package from the site itself (no CDN: the in-browser Python
+ * engine must work offline and on any static host). The build copies the files the
+ * engine loads into `dist/_pyodide/<version>/`; the dev server serves the same path from
+ * node_modules; `virtual:pyodide-assets` tells the client where they are. The path
+ * carries the version, so hosts may cache the files forever.
+ */
+import { copyFile, mkdir } from 'node:fs/promises';
+import { createReadStream, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { AstroIntegration } from 'astro';
+import type { Plugin } from 'vite';
+
+/** What loadPyodide fetches for a stdlib-only interpreter (no wheels: there is no index to fetch them from). */
+export const pyodideFiles = ['pyodide.mjs', 'pyodide.asm.mjs', 'pyodide.asm.wasm', 'python_stdlib.zip', 'pyodide-lock.json'] as const;
+
+const virtualId = 'virtual:pyodide-assets';
+const contentTypes: Record<string, string> = {
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.zip': 'application/zip',
+  '.json': 'application/json',
+};
+
+export function pyodidePackage(): { dir: string; version: string } {
+  const require = createRequire(import.meta.url);
+  const dir = path.dirname(require.resolve('pyodide/package.json'));
+  const { version } = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string };
+  return { dir, version };
+}
+
+/** The site path of the assets, e.g. `/_pyodide/314.0.7/`. */
+export const pyodideAssetsPath = (base: string, version: string) => `${base.replace(/\/?$/, '/')}_pyodide/${version}/`;
+
+function vitePlugin(dir: string, assetsPath: string): Plugin {
+  return {
+    name: 'asynclab:pyodide-assets',
+    resolveId: (id) => (id === virtualId ? `\0${virtualId}` : undefined),
+    load: (id) => (id === `\0${virtualId}` ? `export const pyodideAssetsUrl = ${JSON.stringify(assetsPath)};` : undefined),
+    configureServer(server) {
+      server.middlewares.use((req, res, next) => {
+        const url = (req.url ?? '').split('?')[0]!;
+        if (!url.startsWith(assetsPath)) return next();
+        const name = url.slice(assetsPath.length);
+        if (!(pyodideFiles as readonly string[]).includes(name)) return next();
+        res.setHeader('Content-Type', contentTypes[path.extname(name)] ?? 'application/octet-stream');
+        res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+        createReadStream(path.join(dir, name)).pipe(res);
+      });
+    },
+  };
+}
+
+export function pyodideAssets(): AstroIntegration {
+  const { dir, version } = pyodidePackage();
+  let assetsPath = pyodideAssetsPath('/', version);
+  return {
+    name: 'asynclab:pyodide-assets',
+    hooks: {
+      'astro:config:setup': ({ config, updateConfig }) => {
+        assetsPath = pyodideAssetsPath(config.base, version);
+        updateConfig({ vite: { plugins: [vitePlugin(dir, assetsPath)] } });
+      },
+      'astro:build:done': async ({ dir: outDir, logger }) => {
+        const target = path.join(fileURLToPath(outDir), ...assetsPath.split('/').filter(Boolean).slice(-2));
+        await mkdir(target, { recursive: true });
+        await Promise.all(pyodideFiles.map((name) => copyFile(path.join(dir, name), path.join(target, name))));
+        logger.info(`copied Pyodide ${version} (${pyodideFiles.length} files) to ${path.relative(process.cwd(), target)}`);
+      },
+    },
+  };
+}
