@@ -1,7 +1,34 @@
 import { defineConfig, devices } from '@playwright/test';
 
-/** e2e tests run against the built site served by our own server (src/server), in Debian's Chromium. */
+/**
+ * e2e tests run in Debian's Chromium against the built site, served three ways:
+ * - by our own server with the runner (src/server, `npm start`): tests/e2e/*.spec.ts;
+ * - by a plain static server, as any static host would (no runner, no isolation headers),
+ *   and by one that sends the COOP/COEP headers of public/_headers: tests/e2e/static-host/;
+ * - opt-in, online only: a real WebContainer (WEBCONTAINER_E2E=1): tests/e2e/online/.
+ * Without WEBCONTAINER_E2E=1 the online project does not exist, so it is neither run nor
+ * counted; with it, offline, its test fails rather than skips.
+ */
 const port = Number(process.env.E2E_PORT ?? 4399);
+const staticPort = port - 1;
+const isolatedStaticPort = port - 2;
+const online = process.env.WEBCONTAINER_E2E === '1';
+
+const chromium = {
+  ...devices['Desktop Chrome'],
+  launchOptions: {
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--disable-quic',
+    ],
+  },
+};
 
 export default defineConfig({
   testDir: 'tests/e2e',
@@ -16,31 +43,37 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
+    { name: 'chromium', testIgnore: ['static-host/**', 'online/**'], use: chromium },
     {
-      name: 'chromium',
-      use: {
-        ...devices['Desktop Chrome'],
-        launchOptions: {
-          executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-            '--no-first-run',
-            '--disable-quic',
-          ],
-        },
-      },
+      name: 'static-host',
+      testDir: 'tests/e2e/static-host',
+      use: { ...chromium, baseURL: `http://127.0.0.1:${staticPort}` },
+      metadata: { isolatedBaseURL: `http://127.0.0.1:${isolatedStaticPort}` },
+    },
+    ...(online ? [{ name: 'webcontainer-online', testDir: 'tests/e2e/online', timeout: 180_000, use: { ...chromium, baseURL: `http://127.0.0.1:${isolatedStaticPort}` } }] : []),
+  ],
+  webServer: [
+    {
+      command: 'node src/server/main.ts',
+      env: { PORT: String(port) },
+      url: `http://127.0.0.1:${port}/`,
+      reuseExistingServer: false,
+      stdout: 'pipe',
+      timeout: 30_000,
+    },
+    {
+      command: 'node tests/e2e/static-host/static-server.ts',
+      env: { PORT: String(staticPort) },
+      url: `http://127.0.0.1:${staticPort}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
+    },
+    {
+      command: 'node tests/e2e/static-host/static-server.ts',
+      env: { PORT: String(isolatedStaticPort), STATIC_ISOLATION: '1' },
+      url: `http://127.0.0.1:${isolatedStaticPort}/`,
+      reuseExistingServer: false,
+      timeout: 30_000,
     },
   ],
-  webServer: {
-    command: 'node src/server/main.ts',
-    env: { PORT: String(port) },
-    url: `http://127.0.0.1:${port}/`,
-    reuseExistingServer: false,
-    stdout: 'pipe',
-    timeout: 30_000,
-  },
 });

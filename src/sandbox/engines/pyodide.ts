@@ -115,7 +115,6 @@ export class PyodideEngine implements Engine {
       yield { type: 'error', code: 'boot-failed', message: (err as Error).message };
       return;
     }
-    yield { type: 'status', state: 'running' };
 
     const runId = this.nextRunId++;
     const queue: EngineEvent[] = [];
@@ -177,6 +176,8 @@ export class PyodideEngine implements Engine {
     live.worker.addEventListener('message', onMessage);
     signal.addEventListener('abort', onAbort, { once: true });
     live.worker.postMessage({ type: 'run', runId, files, entry: manifest.entry } satisfies ToWorker);
+    if (signal.aborted) onAbort();
+    yield { type: 'status', state: 'running' };
     try {
       while (!finished || queue.length) {
         if (!queue.length) await new Promise<void>((resolve) => (wake = resolve));

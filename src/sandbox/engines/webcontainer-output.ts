@@ -12,6 +12,7 @@ export type OutputPiece = { type: 'stdout'; data: string } | { type: 'trace'; da
 
 // CSI sequences (colours, cursor moves) and OSC titles a terminal program may print.
 const ansi = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)/g;
+const completeEscape = /^(?:\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\))/;
 
 export class TerminalOutputSplitter {
   /** Text after the last newline: it may still turn out to start a trace line. */
@@ -30,7 +31,10 @@ export class TerminalOutputSplitter {
     // Console text without a newline yet (a prompt, a progress dot) is shown now, unless it
     // could be the start of a trace marker that the next chunk completes.
     const marker = this.pending.indexOf('\x1e');
-    const safe = marker === -1 ? this.pending : this.pending.slice(0, marker);
+    let safe = marker === -1 ? this.pending : this.pending.slice(0, marker);
+    // Likewise a colour code cut in half: hold it until it is whole, then strip it.
+    const escape = safe.lastIndexOf('\x1b');
+    if (escape !== -1 && !completeEscape.test(safe.slice(escape))) safe = safe.slice(0, escape);
     if (safe && !safe.endsWith('\r')) {
       this.emitText(safe, pieces);
       this.pending = this.pending.slice(safe.length);

@@ -136,8 +136,6 @@ export class WebContainerEngine implements Engine {
       cwd: containerLayout.work,
       env: containerEnv(container.workdir, manifest),
     });
-    yield { type: 'status', state: 'running' };
-
     let stopReason: Reason | undefined;
     const stop = (why: Reason) => {
       stopReason ??= why;
@@ -147,6 +145,8 @@ export class WebContainerEngine implements Engine {
     signal.addEventListener('abort', onAbort, { once: true });
     const timeoutMs = defaultTimeoutMs(manifest);
     const deadline = setTimeout(() => stop(reason('timeout', { seconds: timeoutMs / 1000 })), timeoutMs);
+    if (signal.aborted) onAbort();
+    yield { type: 'status', state: 'running' };
     const splitter = new TerminalOutputSplitter();
     const reader = child.output.getReader();
     // After the process exits, its last chunks may still be in flight: wait briefly for them.
