@@ -1,12 +1,12 @@
 // @ts-check
-import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
 import { lessonsPreflight } from './src/content/lessons-integration.ts';
 import { runnerDevServer } from './src/runner/dev-integration.ts';
 import { satteri } from '@astrojs/markdown-satteri';
-import { knownComponentsPlugin } from './src/content/known-components-plugin.ts';
+import { knownComponentsPlugin, sandboxFolderExists } from './src/content/known-components-plugin.ts';
 import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
 import { codeThemes } from './src/styles/code-themes.ts';
@@ -36,7 +36,7 @@ export default defineConfig({
       mdastPlugins: [
         knownComponentsPlugin({
           allowed: lessonComponentNames,
-          sandboxExists: (id) => /^[a-z0-9-]+$/.test(id) && existsSync(path.join('sandboxes', id, 'sandbox.json')),
+          sandboxExists: sandboxFolderExists(fileURLToPath(new URL('.', import.meta.url))),
           appliesTo: (file) => file.split(path.sep).join('/').includes('/content/lessons/'),
         }),
       ],

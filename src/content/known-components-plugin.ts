@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineMdastPlugin } from 'satteri';
+import { sandboxIdPattern } from '../sandbox/manifest.ts';
 
 interface Options {
   /** Component names lessons may use without importing them. */
@@ -11,6 +13,23 @@ interface Options {
   root?: string;
   /** Whether `sandboxes/<id>/` exists; when given, every <Sandbox id="…"> is checked against it. */
   sandboxExists?: (id: string) => boolean;
+  /**
+   * When given, a file's problems are handed here (path relative to `root`) instead of
+   * being thrown, so a checker can report every file in one pass (npm run check:content).
+   */
+  onProblems?: (file: string, problems: ComponentProblem[]) => void;
+}
+
+/** One offence in a lesson's MDX, at a 1-based line and column (0 when the parser gave no position). */
+export interface ComponentProblem {
+  line: number;
+  column: number;
+  message: string;
+}
+
+/** Whether `sandboxes/<id>/sandbox.json` exists under `root`: the build's and check:content's test for <Sandbox id>. */
+export function sandboxFolderExists(root: string): (id: string) => boolean {
+  return (id) => sandboxIdPattern.test(id) && existsSync(path.join(root, 'sandboxes', id, 'sandbox.json'));
 }
 
 interface JsxAttribute {
@@ -30,20 +49,21 @@ interface Positioned {
  * from. Collects every offence in a file, then throws naming file, line and tag, so
  * a typo fails the build instead of rendering nothing.
  */
-export function knownComponentsPlugin({ allowed, appliesTo, root = process.cwd(), sandboxExists }: Options) {
+export function knownComponentsPlugin({ allowed, appliesTo, root = process.cwd(), sandboxExists, onProblems }: Options) {
   const allowedSet = new Set(allowed);
-  let problems: string[] = [];
-  const at = (node: Positioned) => (node.position ? `:${node.position.start.line}:${node.position.start.column}` : '');
+  let problems: ComponentProblem[] = [];
+  const report = (node: Positioned, message: string) =>
+    problems.push({ line: node.position?.start.line ?? 0, column: node.position?.start.column ?? 0, message });
   const checkTag = (node: Positioned & { name: string | null; attributes?: readonly JsxAttribute[] }) => {
     if (!node.name) return; // a fragment
     const isHtml = /^[a-z][a-z0-9-]*$/.test(node.name);
     if (!isHtml && !allowedSet.has(node.name)) {
-      problems.push(`${at(node)} component <${node.name}> is unknown; lessons may use: ${allowed.join(', ')}`);
+      report(node, `component <${node.name}> is unknown; lessons may use: ${allowed.join(', ')}`);
     }
     if (node.name === 'Sandbox' && sandboxExists) {
       const id = node.attributes?.find((a) => a.type === 'mdxJsxAttribute' && a.name === 'id')?.value;
-      if (typeof id !== 'string') problems.push(`${at(node)} <Sandbox> needs id="…" (a folder in sandboxes/)`);
-      else if (!sandboxExists(id)) problems.push(`${at(node)} <Sandbox id="${id}">: there is no sandboxes/${id}/sandbox.json`);
+      if (typeof id !== 'string') report(node, '<Sandbox> needs id="…" (a folder in sandboxes/)');
+      else if (!sandboxExists(id)) report(node, `<Sandbox id="${id}">: there is no sandboxes/${id}/sandbox.json`);
     }
   };
 
@@ -56,14 +76,16 @@ export function knownComponentsPlugin({ allowed, appliesTo, root = process.cwd()
     mdxJsxFlowElement: checkTag,
     mdxJsxTextElement: checkTag,
     mdxjsEsm(node) {
-      problems.push(`${at(node)} import/export is not allowed in a lesson; the site provides its components`);
+      report(node, 'import/export is not allowed in a lesson; the site provides its components');
     },
     after(_root, ctx) {
       if (!problems.length) return;
       const file = ctx.fileURL ? fileURLToPath(ctx.fileURL) : '<unknown file>';
       if (appliesTo && !appliesTo(file)) return;
       const shown = path.relative(root, file).split(path.sep).join('/');
-      throw new Error(problems.map((p) => `${shown}${p}`).join('\n'));
+      if (onProblems) return onProblems(shown, problems);
+      const at = (p: ComponentProblem) => (p.line ? `:${p.line}:${p.column}` : '');
+      throw new Error(problems.map((p) => `${shown}${at(p)} ${p.message}`).join('\n'));
     },
   });
 }

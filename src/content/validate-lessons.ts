@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { locales, type Locale } from '../i18n/locales.ts';
 import { lessonFrontmatter, parseLessonFileName } from './lesson-schema.ts';
+import { locateField } from './locate.ts';
 
 /** One thing wrong with one lesson file, precise enough to fix without searching. */
 export interface LessonProblem {
@@ -11,6 +12,8 @@ export interface LessonProblem {
   /** Frontmatter field (`order`, `objectives.1`), or a pseudo-field: `file name`, `frontmatter`, `twin`. */
   field: string;
   message: string;
+  /** 1-based line in `file` the problem is about (the field's line; 1 for file-level problems). */
+  line?: number;
 }
 
 export class LessonValidationError extends Error {
@@ -34,6 +37,8 @@ interface ScannedLesson {
   file: string;
   slug: string;
   order: number;
+  /** Line of the `order` field (1 when the frontmatter could not be read). */
+  orderLine: number;
   /** Ids of the <Sandbox id="…"> a lesson embeds, sorted. */
   sandboxes: string[];
 }
@@ -68,6 +73,7 @@ export async function validateLessons(lessonsDir: string, projectRoot: string): 
           file,
           field: 'file name',
           message: 'must look like NN-slug.mdx (two digits, a dash, lowercase words joined by dashes)',
+          line: 1,
         });
         continue;
       }
@@ -75,16 +81,18 @@ export async function validateLessons(lessonsDir: string, projectRoot: string): 
       // still counts as present (its twin should not also be reported).
       const source = await readFile(path.join(dir, name), 'utf8');
       const sandboxes = [...new Set([...source.matchAll(sandboxTag)].map((m) => m[1]!))].sort();
-      scanned.push({ locale, file, slug: parsedName.slug, order: parsedName.order, sandboxes });
       const fm = readFrontmatter(source);
+      // The YAML block starts on the file's second line, after the opening ---.
+      const lineOf = (fieldPath: readonly PropertyKey[]) => ('yaml' in fm ? 1 + locateField(fm.yaml, fieldPath).line : 1);
+      scanned.push({ locale, file, slug: parsedName.slug, order: parsedName.order, orderLine: lineOf(['order']), sandboxes });
       if ('error' in fm) {
-        problems.push({ file, field: 'frontmatter', message: fm.error });
+        problems.push({ file, field: 'frontmatter', message: fm.error, line: fm.line });
         continue;
       }
       const result = lessonFrontmatter.safeParse(fm.data);
       if (!result.success) {
         for (const issue of result.error.issues) {
-          problems.push({ file, field: fieldName(issue), message: issue.message });
+          problems.push({ file, field: fieldName(issue), message: issue.message, line: lineOf(issuePath(issue)) });
         }
         continue;
       }
@@ -93,6 +101,7 @@ export async function validateLessons(lessonsDir: string, projectRoot: string): 
           file,
           field: 'order',
           message: `is ${result.data.order} but the file name starts with ${String(parsedName.order).padStart(2, '0')}`,
+          line: lineOf(['order']),
         });
       }
     }
@@ -102,15 +111,22 @@ export async function validateLessons(lessonsDir: string, projectRoot: string): 
   return problems;
 }
 
-function readFrontmatter(source: string): { data: unknown } | { error: string } {
+function readFrontmatter(source: string): { data: unknown; yaml: string } | { error: string; line: number } {
   const match = frontmatterBlock.exec(source);
-  if (!match) return { error: 'missing: the file must start with a --- YAML block ---' };
+  if (!match) return { error: 'missing: the file must start with a --- YAML block ---', line: 1 };
   try {
-    return { data: parseYaml(match[1]!) ?? {} };
+    return { data: parseYaml(match[1]!) ?? {}, yaml: match[1]! };
   } catch (err) {
-    const where = err instanceof YAMLParseError && err.linePos ? ` (line ${err.linePos[0].line + 1})` : '';
-    return { error: `is not valid YAML${where}: ${(err as Error).message.split('\n')[0]}` };
+    const line = err instanceof YAMLParseError && err.linePos ? err.linePos[0].line + 1 : 1;
+    const where = line > 1 ? ` (line ${line})` : '';
+    return { error: `is not valid YAML${where}: ${(err as Error).message.split('\n')[0]}`, line };
   }
+}
+
+/** The path of the field an issue is about; for unknown keys, the first unknown key. */
+function issuePath(issue: { path: PropertyKey[]; code: string; keys?: string[] }): PropertyKey[] {
+  if (issue.code === 'unrecognized_keys' && issue.keys?.length) return [...issue.path, issue.keys[0]!];
+  return issue.path;
 }
 
 function fieldName(issue: { path: PropertyKey[]; code: string; keys?: string[] }): string {
@@ -125,7 +141,7 @@ function checkOrderUnique(lessons: ScannedLesson[]): LessonProblem[] {
     const key = `${lesson.locale}:${lesson.order}`;
     const earlier = seen.get(key);
     if (earlier) {
-      problems.push({ file: lesson.file, field: 'order', message: `${lesson.order} is already used by ${earlier.file}` });
+      problems.push({ file: lesson.file, field: 'order', message: `${lesson.order} is already used by ${earlier.file}`, line: lesson.orderLine });
     } else seen.set(key, lesson);
   }
   return problems;
@@ -143,6 +159,7 @@ function checkTwins(lessons: ScannedLesson[]): LessonProblem[] {
           file: lesson.file,
           field: 'twin',
           message: `has no ${other} twin: add content/lessons/${other}/${key(lesson)} (same order and slug)`,
+          line: 1,
         });
         continue;
       }
@@ -152,6 +169,7 @@ function checkTwins(lessons: ScannedLesson[]): LessonProblem[] {
           file: twin.file,
           field: 'sandboxes',
           message: `lacks <Sandbox id="${missing.join('">, <Sandbox id="')}"> that its ${lesson.locale} twin embeds: both languages run the same sandboxes`,
+          line: 1,
         });
       }
     }
