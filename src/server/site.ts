@@ -43,8 +43,10 @@ export async function createSiteHandler({ root, headHtml = '' }: SiteOptions): P
     dev: false,
     etag: true,
     setHeaders(res, pathname) {
-      // Astro fingerprints everything under /_astro/, so it never changes at a given URL.
-      res.setHeader('Cache-Control', pathname.startsWith('/_astro/') ? 'public, max-age=31536000, immutable' : 'no-cache');
+      // Astro fingerprints everything under /_astro/, and /_pyodide/<version>/ names its version:
+      // neither ever changes at a given URL.
+      const immutable = pathname.startsWith('/_astro/') || pathname.startsWith('/_pyodide/');
+      res.setHeader('Cache-Control', immutable ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
     onNoMatch: sendNotFound,
   });

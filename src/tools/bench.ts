@@ -5,6 +5,9 @@
  *     interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
  *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
+ *   - pyodide: what the in-browser Python engine costs on a static host (no runner): bytes
+ *     its first Run adds, first Run with an empty cache and with a warm HTTP cache (click →
+ *     running, i.e. boot; click → exit), and a warm re-run on the same page
  *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
  *     (FastAPI server), tracing overhead on a gather of 100 tasks, and the interpreter
  *     floors (bench-runner.ts)
@@ -109,6 +112,63 @@ async function benchEditor(browser: import('@playwright/test').Browser, url: str
   return { adds, clickToEditableMs: stat(samples) };
 }
 
+/** Click Run on a lesson's first Pyodide sandbox; ms until it is running and until it exits. */
+async function timeRun(page: Page): Promise<{ toRunningMs: number; toExitMs: number }> {
+  return page.evaluate(async () => {
+    const root = document.querySelector<HTMLElement>('[data-sandbox][data-engine="pyodide"]')!;
+    const until = async (state: string) => {
+      while (root.dataset.state !== state) await new Promise((resolve) => setTimeout(resolve, 2));
+      return performance.now();
+    };
+    const started = performance.now();
+    root.querySelector<HTMLButtonElement>('[data-action="run"]')!.click();
+    const running = await until('running');
+    const exited = await until('exited');
+    return { toRunningMs: running - started, toExitMs: exited - started };
+  });
+}
+
+/**
+ * The Pyodide engine on a static host (the site without a runner): lesson 3's first
+ * sandbox (two tasks, 0.3 s of awaited sleeps). Cold = a fresh browser profile; cached =
+ * a new page with the HTTP cache warm (a returning reader); warm = the same page again.
+ */
+async function benchPyodide(browser: import('@playwright/test').Browser, base: string) {
+  const url = `${base}/en/lessons/event-loop/`;
+  const cold: Array<{ toRunningMs: number; toExitMs: number }> = [];
+  let adds: Weight | undefined;
+  for (let i = 0; i < 3; i++) {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(url, { waitUntil: 'networkidle' });
+    const stop = recordWeight(page);
+    cold.push(await timeRun(page));
+    await page.waitForLoadState('networkidle');
+    const weight = await stop();
+    adds ??= weight;
+    await context.close();
+  }
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  await page.goto(url, { waitUntil: 'networkidle' });
+  await timeRun(page); // fills the HTTP cache
+  const cached: Array<{ toRunningMs: number; toExitMs: number }> = [];
+  const warm: Array<{ toRunningMs: number; toExitMs: number }> = [];
+  for (let i = 0; i < 5; i++) {
+    await page.reload({ waitUntil: 'networkidle' });
+    cached.push(await timeRun(page));
+    for (let j = 0; j < 2; j++) warm.push(await timeRun(page));
+  }
+  await context.close();
+  const pick = (runs: typeof cold, key: 'toRunningMs' | 'toExitMs') => stat(runs.map((r) => r[key]));
+  return {
+    firstRunAdds: adds,
+    coldEmptyCache: { toRunningMs: pick(cold, 'toRunningMs'), toExitMs: pick(cold, 'toExitMs') },
+    coldCachedAssets: { toRunningMs: pick(cached, 'toRunningMs'), toExitMs: pick(cached, 'toExitMs') },
+    warmRerun: { toRunningMs: pick(warm, 'toRunningMs'), toExitMs: pick(warm, 'toExitMs') },
+  };
+}
+
 function timeBuild(): number | null {
   if (process.env.BENCH_SKIP_BUILD === '1') return null;
   const started = performance.now();
@@ -138,6 +198,7 @@ async function main(): Promise<void> {
   const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
   const pageWeight: Record<string, { initial: Weight; searchAdds: Weight }> = {};
   let editor: { adds: Weight; clickToEditableMs: Stat } | undefined;
+  let pyodide: Awaited<ReturnType<typeof benchPyodide>> | undefined;
   try {
     for (const url of ['/en/lessons/event-loop/', '/zh/lessons/event-loop/']) {
       const page = await browser.newPage();
@@ -153,12 +214,13 @@ async function main(): Promise<void> {
       await page.close();
     }
     editor = await benchEditor(browser, `${base}/en/lessons/event-loop/`);
+    pyodide = await benchPyodide(browser, base);
   } finally {
     await browser.close();
     server.close();
   }
   const runner = await benchRunner();
-  console.log(JSON.stringify({ buildMs, pageWeight, editor, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
+  console.log(JSON.stringify({ buildMs, pageWeight, editor, pyodide, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
 }
 
 await main();

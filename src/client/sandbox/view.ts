@@ -271,7 +271,7 @@ export class SandboxView {
     if (!engine || this.controller) return;
     const controller = (this.controller = new AbortController());
     this.el.console.textContent = '';
-    this.root.dataset.state = 'running';
+    this.root.dataset.state = 'starting'; // 'booting' or 'running' once the engine says so
     (this.el.run as HTMLButtonElement).disabled = true;
     this.engineSelect.disabled = true; // the engine is fixed for the length of a run
     this.el.stop.hidden = false;
