@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Runner } from '../../src/runner/runner.ts';
 import { describeReason } from '../../src/runner/reasons.ts';
@@ -15,6 +16,8 @@ import type { Redis } from '../../src/runner/services/redis.ts';
 import { python, runToEnd, type RunResult } from './helpers.ts';
 
 let runner: Runner;
+/** Where the services keep their data (as privateDir chooses it). */
+const dataBase = tmpdir().length <= 40 ? tmpdir() : '/tmp';
 
 before(async () => {
   runner = await Runner.start();
@@ -337,7 +340,7 @@ test('a service that is not installed, or does not start, refuses the run with s
 });
 
 test('closing the runner stops PostgreSQL and Redis and removes their data', async () => {
-  const serviceDirs = () => readdirSync('/tmp').filter((n) => /^asynclab-(postgres|redis)-/.test(n));
+  const serviceDirs = () => readdirSync(dataBase).filter((n) => /^asynclab-(postgres|redis)-/.test(n));
   const before = new Set(serviceDirs());
   const own = await Runner.start();
   const r = await runToEnd(own, python('import os\nprint(sorted(k for k in os.environ if k.startswith(("PG", "REDIS", "DATABASE"))))\n', { needs: ['postgres', 'redis'] }));
@@ -349,7 +352,7 @@ test('closing the runner stops PostgreSQL and Redis and removes their data', asy
   assert.equal(ownDirs.length, 2, `${ownDirs}`);
   await own.close();
   assert.deepEqual(pids.filter(running), [], 'no postgres or redis process is left');
-  assert.deepEqual(ownDirs.filter((n) => existsSync(path.join('/tmp', n))), [], 'their data is removed');
+  assert.deepEqual(ownDirs.filter((n) => existsSync(path.join(dataBase, n))), [], 'their data is removed');
 });
 
 test('a runner killed with SIGKILL takes its servers with it; the next runner sweeps their data', async () => {
@@ -389,13 +392,13 @@ setInterval(() => {}, 1000); // stay until killed
   }
   assert.deepEqual(await allGone(tree, 10_000), [], 'no orphaned postgres or redis');
 
-  const abandoned = readdirSync('/tmp').filter((n) => n.startsWith(`asynclab-postgres-${pid}-`) || n.startsWith(`asynclab-redis-${pid}-`));
+  const abandoned = readdirSync(dataBase).filter((n) => n.startsWith(`asynclab-postgres-${pid}-`) || n.startsWith(`asynclab-redis-${pid}-`));
   assert.equal(abandoned.length, 2, 'the killed runner could not clean up its data');
   const next = await Runner.start();
   try {
     const attached = await next.services.attach(['postgres', 'redis']);
     await attached.release();
-    assert.deepEqual(abandoned.filter((n) => existsSync(path.join('/tmp', n))), [], 'swept by the next runner');
+    assert.deepEqual(abandoned.filter((n) => existsSync(path.join(dataBase, n))), [], 'swept by the next runner');
   } finally {
     await next.close();
   }
