@@ -17,6 +17,8 @@ export interface PythonInfo {
   version: string;
   /** Directories outside /usr the interpreter needs (a venv or a pyenv build), bound read-only. */
   extraPrefixes: string[];
+  /** Which of `optionalPythonModules` it can import (the service drivers). */
+  optionalModules: string[];
 }
 
 export interface RunnerEnvironment {
@@ -31,6 +33,8 @@ export interface RunnerEnvironment {
 }
 
 export const pythonModules = ['fastapi', 'uvicorn', 'httpx', 'aiosqlite'] as const;
+/** Needed only by sandboxes that use a service (asyncpg for PostgreSQL, redis for Redis): looked for, not required. */
+export const optionalPythonModules = ['asyncpg', 'redis', 'sqlalchemy'] as const;
 
 function which(name: string, dirs = ['/usr/bin', '/bin', '/usr/local/bin', '/usr/sbin', '/sbin']): string | undefined {
   for (const dir of dirs) {
@@ -47,17 +51,19 @@ function which(name: string, dirs = ['/usr/bin', '/bin', '/usr/local/bin', '/usr
 
 async function probePython(executable: string): Promise<PythonInfo | undefined> {
   const script = [
-    'import sys, json',
+    'import sys, json, importlib.util',
     ...pythonModules.map((m) => `import ${m}`),
-    'print(json.dumps({"exe": sys.executable, "version": sys.version.split()[0], "prefixes": sorted({sys.prefix, sys.base_prefix, sys.exec_prefix})}))',
+    `optional = [m for m in ${JSON.stringify(optionalPythonModules)} if importlib.util.find_spec(m)]`,
+    'print(json.dumps({"exe": sys.executable, "version": sys.version.split()[0], "prefixes": sorted({sys.prefix, sys.base_prefix, sys.exec_prefix}), "optional": optional}))',
   ].join('; ');
   try {
     const { stdout } = await run(executable, ['-I', '-c', script], { timeout: 15_000, env: { PATH: '/usr/bin:/bin' } });
-    const info = JSON.parse(stdout) as { exe: string; version: string; prefixes: string[] };
+    const info = JSON.parse(stdout) as { exe: string; version: string; prefixes: string[]; optional: string[] };
     return {
       executable: info.exe,
       version: info.version,
       extraPrefixes: info.prefixes.filter((p) => p !== '/usr' && !p.startsWith('/usr/')),
+      optionalModules: info.optional,
     };
   } catch {
     return undefined;

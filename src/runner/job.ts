@@ -12,6 +12,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { defaultTimeoutMs, type SandboxFiles, type SandboxManifest } from '../sandbox/manifest.ts';
 import type { RunCgroup } from './cgroup.ts';
+import { missingDriver, servicesNeeded, ServiceUnavailableError, serviceLabels, type RunServices, type Services } from './services/index.ts';
 import type { RunnerEnvironment } from './environment.ts';
 import type { Limits } from './limits.ts';
 import type { RunEvent } from './protocol.ts';
@@ -26,6 +27,8 @@ export interface JobContext {
   harnessDir: string;
   etcDir: string;
   unsafe: boolean;
+  /** The runner's backing services (PostgreSQL, Redis), started on first need. */
+  services: Services;
 }
 
 const MiB = 1024 * 1024;
@@ -45,6 +48,7 @@ export class Job {
   private sawTooLarge = false;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
+  private services: RunServices | undefined;
 
   private readonly manifest: SandboxManifest;
   private readonly files: SandboxFiles;
@@ -73,6 +77,8 @@ export class Job {
     try {
       if (this.endReason) return; // stopped while queued
       await this.writeSources(dir);
+      await this.attachServices();
+      if (this.endReason) return; // stopped, or refused, before it started
       if (this.ctx.env.cgroups) {
         this.cgroup = await this.ctx.env.cgroups.create(`run-${this.id}`, {
           memoryBytes: this.ctx.limits.memoryBytes,
@@ -88,6 +94,11 @@ export class Job {
       await this.cgroup?.destroy().catch((err: Error) => {
         this.endReason ??= reason('internal', { detail: err.message });
       });
+      // After the cgroup is empty, so no process of the run can still be using what is dropped.
+      await this.services?.release().catch((err: Error) => {
+        // The run itself went fine: its cleanup failing is the runner's problem, not the reader's.
+        console.warn(`[runner] could not release the services of run ${this.id}: ${err.message}`);
+      });
       // rm never follows symlinks; the sandbox saw this directory read-only anyway.
       await rm(dir, { recursive: true, force: true }).catch(() => undefined);
       this.emit({
@@ -97,6 +108,20 @@ export class Job {
         durationMs: Math.round(performance.now() - startedAt),
         reason: pickReason(this.endReason, classified),
       });
+    }
+  }
+
+  /** A run that needs PostgreSQL or Redis gets its own database / key prefix, or is refused with the reason. */
+  private async attachServices(): Promise<void> {
+    const needed = servicesNeeded(this.manifest);
+    if (needed.length === 0) return;
+    try {
+      const driver = missingDriver(this.manifest, this.ctx.env.python?.optionalModules ?? []);
+      if (driver) throw driver;
+      this.services = await this.ctx.services.attach(needed);
+    } catch (err) {
+      if (!(err instanceof ServiceUnavailableError)) throw err;
+      this.endReason ??= reason('service-unavailable', { service: serviceLabels[err.service], detail: err.detail });
     }
   }
 
@@ -131,6 +156,8 @@ export class Job {
       cgroupProcs: this.cgroup?.procsFiles ?? [],
       t0ns,
       unsafe: this.ctx.unsafe,
+      serviceEnv: this.services?.env,
+      serviceMounts: this.services?.mounts,
     });
     return new Promise((resolve, reject) => {
       const child = spawn(command.file, command.args, {

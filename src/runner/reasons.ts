@@ -15,6 +15,7 @@ export const reasonCodes = [
   'disconnected',
   'busy',
   'isolation-unavailable',
+  'service-unavailable',
   'bad-request',
   'internal',
 ] as const;
@@ -45,6 +46,7 @@ const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
     disconnected: () => 'stopped because the page disconnected',
     busy: (p) => `the runner is busy (${p.running} running, ${p.queued} waiting): try again in a moment`,
     'isolation-unavailable': (p) => `sandbox isolation is unavailable: ${p.detail}`,
+    'service-unavailable': (p) => `this sandbox needs ${p.service}, which is not available here: ${p.detail}`,
     'bad-request': (p) => `bad request: ${p.detail}`,
     internal: (p) => `the runner failed: ${p.detail}`,
   },
@@ -61,6 +63,7 @@ const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
     disconnected: () => '页面已断开连接，运行已停止',
     busy: (p) => `运行器正忙（${p.running} 个运行中，${p.queued} 个排队）：请稍后再试`,
     'isolation-unavailable': (p) => `沙箱隔离不可用：${p.detail}`,
+    'service-unavailable': (p) => `此沙箱需要 ${p.service}，但本机无法提供：${p.detail}`,
     'bad-request': (p) => `请求有误：${p.detail}`,
     internal: (p) => `运行器出错：${p.detail}`,
   },

@@ -15,12 +15,15 @@ import { Pool } from './pool.ts';
 import type { LimitsSummary, RunEvent } from './protocol.ts';
 import { reason, type Reason } from './reasons.ts';
 import { sandboxEtcFiles } from './sandbox-command.ts';
+import { Services, type ServicesOptions } from './services/index.ts';
 
 export interface RunnerOptions {
   limits?: Limits;
   /** Run without bubblewrap (and without cgroups if unavailable). Only by explicit request. */
   unsafe?: boolean;
   env?: RunnerEnvironment;
+  /** Where the services' programs are (tests point them elsewhere to see a missing one refused). */
+  services?: Omit<ServicesOptions, 'view'>;
 }
 
 export interface RunHandle {
@@ -41,15 +44,18 @@ export class Runner {
   private readonly etcDir: string;
   private readonly jobs = new Set<Job>();
   private readonly pool: Pool;
+  /** PostgreSQL and Redis, each started by the first run that needs it and stopped by close(). */
+  readonly services: Services;
   private closed = false;
 
-  private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string) {
+  private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string, services: Services) {
     this.env = env;
     this.limits = limits;
     this.unsafe = unsafe;
     this.workRoot = workRoot;
     this.etcDir = etcDir;
     this.pool = new Pool(limits.concurrency, limits.queue);
+    this.services = services;
   }
 
   /** Finds what the machine offers and refuses to start without isolation unless `unsafe`. */
@@ -66,7 +72,8 @@ export class Runner {
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
     for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });
-    return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir);
+    const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox' });
+    return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir, services);
   }
 
   get isolation(): 'bwrap' | 'none' {
@@ -102,6 +109,7 @@ export class Runner {
       harnessDir: defaultHarnessDir,
       etcDir: this.etcDir,
       unsafe: this.unsafe,
+      services: this.services,
     }, emit);
     const submitted = this.pool.submit({
       run: async () => {
@@ -135,6 +143,7 @@ export class Runner {
       });
     });
     await Promise.all(pending);
+    await this.services.close();
     await this.env.cgroups?.close();
     await rm(this.workRoot, { recursive: true, force: true });
   }

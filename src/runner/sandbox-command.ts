@@ -61,6 +61,10 @@ export interface CommandOptions {
   t0ns: bigint;
   /** No bubblewrap: only for machines without it, and only when explicitly asked for. */
   unsafe: boolean;
+  /** Connection settings of the services the run needs (DATABASE_URL, REDIS_URL…). */
+  serviceEnv?: Record<string, string> | undefined;
+  /** Service sockets, bind-mounted read-only (a socket can still be connected to through a read-only mount). */
+  serviceMounts?: ReadonlyArray<{ host: string; inside: string }> | undefined;
 }
 
 export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
@@ -70,6 +74,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     : { src: '/src', work: '/work', tmp: '/tmp', harness: '/harness', node: '/opt/node/bin/node' };
 
   const sandboxEnv: Record<string, string> = {
+    ...o.serviceEnv,
     PATH: o.unsafe ? `${path.dirname(env.node)}:/usr/bin:/bin` : '/opt/node/bin:/usr/bin:/bin',
     HOME: inside.work,
     TMPDIR: inside.tmp,
@@ -159,6 +164,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
       '/opt/node/bin/node',
     ];
     for (const prefix of env.python?.extraPrefixes ?? []) bwrap.push('--ro-bind', prefix, prefix);
+    for (const mount of o.serviceMounts ?? []) bwrap.push('--ro-bind', mount.host, mount.inside);
     for (const [k, v] of Object.entries(sandboxEnv)) bwrap.push('--setenv', k, v);
     bwrap.push('--chdir', '/work', '--');
     isolated = [...bwrap, ...program];

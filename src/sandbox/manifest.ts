@@ -48,12 +48,18 @@ const peakRule = laneRule
   .strict()
   .refine((r) => r.min !== undefined || r.max !== undefined, 'needs min or max');
 const concurrentRule = laneRule.extend({ min: z.number().int().min(2).optional() }).strict();
+const durationRule = laneRule
+  .extend({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional() })
+  .strict()
+  .refine((r) => r.min !== undefined || r.max !== undefined, 'needs min or max');
 const oneOrMany = <T extends z.ZodType>(rule: T) => z.union([rule, z.array(rule).min(1)]);
 
 /**
  * The timing claim a lesson makes, checked against the run's trace in CI (src/timeline/expect.ts).
  * `wallMs` is the span of the run's activity (its requests, else its tasks); `serial` means
- * the matching spans never overlapped; `concurrent` that at least `min` (default 2) did.
+ * the matching spans never overlapped; `concurrent` that at least `min` (default 2) did;
+ * `spanMs` that every matching span lasted between `min` and `max` ms (e.g. the POSTs
+ * were answered fast while the jobs they queued ran long).
  */
 export const sandboxExpect = z
   .object({
@@ -62,6 +68,7 @@ export const sandboxExpect = z
     peakConcurrency: oneOrMany(peakRule).optional(),
     serial: oneOrMany(laneRule).optional(),
     concurrent: oneOrMany(concurrentRule).optional(),
+    spanMs: oneOrMany(durationRule).optional(),
     exitCode: z.number().int().optional(),
     stdoutIncludes: z.array(z.string().min(1)).optional(),
   })
@@ -104,6 +111,7 @@ export type SandboxExpect = z.infer<typeof sandboxExpect>;
 export type LaneRule = z.infer<typeof laneRule>;
 export type PeakRule = z.infer<typeof peakRule>;
 export type ConcurrentRule = z.infer<typeof concurrentRule>;
+export type DurationRule = z.infer<typeof durationRule>;
 
 /** Files of a sandbox by relative path (`main.py`, `app/routes.py`). */
 export type SandboxFiles = Record<string, string>;

@@ -3,7 +3,7 @@
  * result reads as a sentence, so a failing claim explains itself in CI:
  * "expected requests matching /async-sleep to overlap (peak ≥ 5), saw peak 1: they ran one after another".
  */
-import type { ConcurrentRule, LaneRule, PeakRule, SandboxExpect } from '../sandbox/manifest.ts';
+import type { ConcurrentRule, DurationRule, LaneRule, PeakRule, SandboxExpect } from '../sandbox/manifest.ts';
 import type { TraceModel } from './model.ts';
 import { peakConcurrency, spansOf, summarize } from './summary.ts';
 
@@ -71,6 +71,22 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
   for (const rule of list<ConcurrentRule>(expect.concurrent)) {
     const min = rule.min ?? 2;
     withSpans(rule, (peak) => ({ ok: peak >= min, message: `expected ${what(rule)} to overlap (peak ≥ ${min}), saw peak ${peak}: ${seen(peak)}` }));
+  }
+  for (const rule of list<DurationRule>(expect.spanMs)) {
+    const spans = spansOf(model, rule.lane, rule.match);
+    if (!spans.length) {
+      results.push({ ok: false, message: `expected ${what(rule)} in the trace, found none` });
+      continue;
+    }
+    const ms = spans.map((s) => Math.round((s.end - s.start) / 100) / 10);
+    if (rule.min !== undefined) {
+      const shortest = Math.min(...ms);
+      results.push({ ok: shortest >= rule.min, message: `expected every one of the ${what(rule)} to last at least ${rule.min} ms, the shortest took ${shortest} ms` });
+    }
+    if (rule.max !== undefined) {
+      const longest = Math.max(...ms);
+      results.push({ ok: longest <= rule.max, message: `expected every one of the ${what(rule)} to last at most ${rule.max} ms, the longest took ${longest} ms` });
+    }
   }
   return results;
 }

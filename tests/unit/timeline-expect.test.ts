@@ -71,3 +71,15 @@ test('peak bounds: min and max together', () => {
     ],
   );
 });
+
+test('spanMs bounds how long each matching span lasted', () => {
+  const serverModel = model('fastapi-three-endpoints');
+  const holds = checkExpect(expectOf({ spanMs: { lane: 'handler', match: '/async-sleep', min: 900, max: 5000 } }), serverModel, ok);
+  assert.equal(holds.length, 2);
+  assert.deepEqual(holds.filter((r) => !r.ok), []);
+  const fails = checkExpect(expectOf({ spanMs: [{ lane: 'handler', match: '/async-sleep', max: 10 }, { lane: 'process', min: 1 }] }), serverModel, ok);
+  assert.match(fails[0]!.message, /^expected every one of the handlers matching \/async-sleep to last at most 10 ms, the longest took \d+(\.\d)? ms$/);
+  assert.equal(fails[0]!.ok, false);
+  assert.deepEqual(fails[1], { ok: false, message: 'expected process work items in the trace, found none' });
+  assert.throws(() => expectOf({ spanMs: { lane: 'request' } }), /needs min or max/);
+});
