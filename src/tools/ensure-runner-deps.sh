@@ -1,12 +1,13 @@
 #!/bin/sh
 # The local runner needs bubblewrap (isolation), prlimit (util-linux) and a Python 3 that
-# imports fastapi, uvicorn, httpx, aiosqlite and SQLAlchemy (async, with greenlet) (DESIGN §5, §10). Install Debian's packages
-# when we can (root with apt-get); otherwise say exactly what to run.
+# imports fastapi, uvicorn, httpx, aiosqlite, SQLAlchemy (async, with greenlet), websockets (uvicorn's
+# WebSocket support and the load driver's WebSocket client) and gunicorn (sandboxes with worker processes)
+# (DESIGN §5, §10). Install Debian's packages when we can (root with apt-get); otherwise say exactly what to run.
 set -eu
 
 python=${RUNNER_PYTHON:-}
-imports='import fastapi, uvicorn, httpx, aiosqlite, sqlalchemy, greenlet'
-packages="bubblewrap python3 python3-fastapi python3-uvicorn python3-httpx python3-aiosqlite python3-sqlalchemy python3-greenlet"
+imports='import fastapi, uvicorn, httpx, aiosqlite, sqlalchemy, greenlet, websockets, gunicorn'
+packages="bubblewrap python3 python3-fastapi python3-uvicorn python3-httpx python3-aiosqlite python3-sqlalchemy python3-greenlet python3-websockets python3-gunicorn"
 
 have_python() {
   if [ -n "$python" ]; then "$python" -c "$imports" 2>/dev/null; return; fi
