@@ -16,6 +16,11 @@ import socket
 import subprocess
 import sys
 
+# Whole lines, one write each: the server's output shares the pipe with the load driver's
+# (and with other workers'), and `print` otherwise writes the text and its newline apart.
+for _stream in (sys.stdout, sys.stderr):
+    _stream.reconfigure(line_buffering=True, write_through=False)
+
 harness_dir = os.path.dirname(os.path.abspath(__file__))
 work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
 sys.path[0] = work
