@@ -4,4 +4,5 @@ workers = 3
 worker_class = "uvicorn.workers.UvicornWorker"  # with uvicorn 0.30+: "uvicorn_worker.UvicornWorker"
 bind = "0.0.0.0:8000"  # (the sandbox binds a free loopback port instead)
 timeout = 30  # a worker that misses the master's heartbeat this long (its loop blocked) is killed and replaced
+preload_app = True  # import main.py once, then fork: workers start at once (main.py opens nothing at import)
 loglevel = "warning"  # gunicorn logs less; the sandbox prints which workers started

@@ -15,6 +15,7 @@ In the trace, each worker's handlers share one lane per worker, `handler w2 · p
 carry the worker's pid, and task lanes get the worker's tag. The `ready` event
 comes once every worker's server has started.
 """
+import asyncio
 import os
 import select
 import signal
@@ -81,7 +82,8 @@ def _patch_uvicorn_startup() -> None:
     async def startup(self, *args, **kwargs):
         await original(self, *args, **kwargs)
         if self.started and _worker["age"] is not None:
-            _asynclab_tracing.report_busy = True
+            # From the next callback on: the rest of this one is still the worker's start-up.
+            asyncio.get_running_loop().call_soon(setattr, _asynclab_tracing, "report_busy", True)
             _announce(f"ready {os.getpid()} {_worker['age']}")
 
     uvicorn.server.Server.startup = startup
