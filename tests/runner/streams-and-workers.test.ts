@@ -60,6 +60,37 @@ async def stream():
   assert.match(r.stdout, /\[load\] 2 SSE streams: 2 ok, 0 failed/);
 });
 
+test('an http middleware (BaseHTTPMiddleware) adds no stream lanes of its own', async () => {
+  const source = `import asyncio
+from fastapi import FastAPI, Request
+from fastapi.responses import StreamingResponse
+
+app = FastAPI()
+
+@app.middleware("http")
+async def timing(request: Request, call_next):
+    return await call_next(request)
+
+@app.get("/plain")
+async def plain():
+    return {"ok": True}
+
+async def two():
+    for n in range(2):
+        await asyncio.sleep(0.02)
+        yield f"data: {n}\\n\\n"
+
+@app.get("/events")
+async def events():
+    return StreamingResponse(two(), media_type="text/event-stream")
+`;
+  const r = await runToEnd(runner, server(source, [{ path: '/plain', count: 2 }, { path: '/events', sse: { forMs: 3000 } }]));
+  assert.equal(r.exit.code, 0, r.stderr);
+  const model = buildModel(r.trace);
+  assert.deepEqual(spansOf(model, 'handler', 'stream').map((s) => s.name), ['stream GET /events']);
+  assert.equal(spansOf(model, 'request', 'SSE /events')[0]!.args.events, 2);
+});
+
 test('WebSocket clients: sends and receives as instants, a server lane per connection, a refused handshake counts as failed', async () => {
   const source = `from fastapi import FastAPI, WebSocket, WebSocketDisconnect
 

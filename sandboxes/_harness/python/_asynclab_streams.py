@@ -2,8 +2,8 @@
 
 - WebSocket routes (FastAPI's APIWebSocketRoute): one handler span per connection,
   from the endpoint's start to its end, named `WS <path>`, with how it ended;
-- streaming responses (Starlette's StreamingResponse, so SSE too): one handler span
-  per stream, named `stream <METHOD> <path>`, from the first byte sent to the end of
+- streaming responses (Starlette's StreamingResponse, so SSE too, but not the one
+  BaseHTTPMiddleware wraps every response in): one handler span per stream, named `stream <METHOD> <path>`, from the first byte sent to the end of
   the body or the client's disconnect, with the chunks sent and how it ended.
 
 An endpoint that returns a StreamingResponse finishes at once (its handler span is
@@ -62,7 +62,9 @@ def _patch_streaming(responses) -> None:
     original_call = responses.StreamingResponse.__call__
 
     async def __call__(self, scope, receive, send):
-        if scope.get("type") != "http":
+        # Starlette's BaseHTTPMiddleware passes every response on as a private streaming one:
+        # plumbing, not a stream of the lesson's.
+        if scope.get("type") != "http" or type(self).__module__.startswith("starlette.middleware"):
             return await original_call(self, scope, receive, send)
         lane = f"handler stream {next(_streams)}"
         label = f"stream {scope.get('method', 'GET')} {scope.get('path', '')}"
