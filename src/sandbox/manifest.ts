@@ -16,13 +16,45 @@ export const sandboxIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
 const localized = z.object({ en: z.string().trim().min(1).max(120), zh: z.string().trim().min(1).max(120) }).strict();
 
-/** One group of requests the load driver fires once the server is ready. Groups start together. */
+/** An SSE client: reads the `text/event-stream` answer event by event, then disconnects (or sees the server end it). */
+export const sseClient = z
+  .object({
+    /** Disconnect after this many events. */
+    events: z.number().int().min(1).max(1000).optional(),
+    /** Disconnect after this long, counted from the request. */
+    forMs: z.number().int().min(1).max(30_000).optional(),
+  })
+  .strict()
+  .refine((c) => c.events !== undefined || c.forMs !== undefined, 'needs events or forMs (when to disconnect)');
+
+/** A WebSocket client: connects to the path, sends its messages, receives until it has enough or its time is up. */
+export const webSocketClient = z
+  .object({
+    /** Messages to send, in order: a string goes as text, anything else as JSON text. */
+    send: z.array(z.unknown()).max(100).default([]),
+    /** Wait this long after connecting before the first message. */
+    sendAfterMs: z.number().int().min(0).max(20_000).default(0),
+    /** Then one message every N ms (default: all at once). */
+    sendEveryMs: z.number().int().min(1).max(10_000).optional(),
+    /** Close after receiving this many messages. */
+    messages: z.number().int().min(1).max(1000).optional(),
+    /** Close after this long, counted from the connection attempt. */
+    forMs: z.number().int().min(1).max(30_000).optional(),
+  })
+  .strict()
+  .refine((c) => c.messages !== undefined || c.forMs !== undefined, 'needs messages or forMs (when to close)');
+
+/**
+ * One group of clients the load driver starts once the server is ready. Groups start together.
+ * A plain step sends HTTP requests; with `sse` each client reads a stream of server-sent events,
+ * with `websocket` each client holds a WebSocket (both: Python server sandboxes).
+ */
 export const loadStep = z
   .object({
     method: z.enum(httpMethods).default('GET'),
     /** Path and query, e.g. `/items/3?q=x`. */
     path: z.string().regex(/^\/[^\s]*$/, 'must start with / and contain no spaces'),
-    /** How many requests this group sends. */
+    /** How many requests (or clients) this group starts. */
     count: z.number().int().min(1).max(200).default(1),
     /** Fire one request every N ms (a steady probe); without it the whole group fires at once. */
     everyMs: z.number().int().min(1).max(10_000).optional(),
@@ -31,8 +63,23 @@ export const loadStep = z
     /** JSON body for POST/PUT/PATCH. */
     json: z.unknown().optional(),
     headers: z.record(z.string(), z.string()).optional(),
+    /** Each client of the group reads server-sent events (a GET), then disconnects. */
+    sse: sseClient.optional(),
+    /** Each client of the group is a WebSocket connection to `path`. */
+    websocket: webSocketClient.optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((step, ctx) => {
+    if (step.sse && step.websocket) {
+      ctx.addIssue({ code: 'custom', path: ['websocket'], message: 'a step is an SSE client or a WebSocket client, not both' });
+    }
+    if ((step.sse || step.websocket) && step.method !== 'GET') {
+      ctx.addIssue({ code: 'custom', path: ['method'], message: 'SSE and WebSocket clients start with a GET' });
+    }
+    if (step.websocket && step.json !== undefined) {
+      ctx.addIssue({ code: 'custom', path: ['json'], message: 'a WebSocket client sends `websocket.send`, not a body' });
+    }
+  });
 
 const range = z
   .object({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional() })
@@ -99,6 +146,13 @@ export const sandboxManifest = z
     if (m.kind === 'server' && m.language === 'python' && !pythonApp.test(m.entry)) {
       ctx.addIssue({ code: 'custom', path: ['entry'], message: 'a Python server entry is `module:app`, e.g. `main:app`' });
     }
+    if (m.language === 'node') {
+      m.load?.forEach((step, i) => {
+        if (step.sse || step.websocket) {
+          ctx.addIssue({ code: 'custom', path: ['load', i, step.sse ? 'sse' : 'websocket'], message: 'SSE and WebSocket clients are for Python server sandboxes (the Node load driver sends plain requests)' });
+        }
+      });
+    }
     if ((m.kind === 'script' || m.language === 'node') && !isSafeRelativePath(m.entry)) {
       ctx.addIssue({ code: 'custom', path: ['entry'], message: 'must be a file path inside the sandbox, e.g. `main.py`' });
     }
@@ -107,6 +161,8 @@ export const sandboxManifest = z
 export type SandboxManifest = z.infer<typeof sandboxManifest>;
 export type SandboxManifestInput = z.input<typeof sandboxManifest>;
 export type LoadStep = z.infer<typeof loadStep>;
+export type SseClient = z.infer<typeof sseClient>;
+export type WebSocketClient = z.infer<typeof webSocketClient>;
 export type SandboxExpect = z.infer<typeof sandboxExpect>;
 export type LaneRule = z.infer<typeof laneRule>;
 export type PeakRule = z.infer<typeof peakRule>;

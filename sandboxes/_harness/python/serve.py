@@ -5,12 +5,21 @@ the asyncio loop (never uvloop, so tracing sees every callback) on an ephemeral
 loopback port, reports `ready` on the trace channel, then starts the load
 driver as a separate process (its own interpreter and event loop, so its
 timings are true client timings), waits for it, and shuts the server down.
+
+A sandbox with a `gunicorn.conf.py` is served the way production serves it:
+by gunicorn, with the worker processes that file asks for (see _asynclab_workers).
 """
 import asyncio
 import importlib
 import os
 import socket
+import subprocess
 import sys
+
+# Whole lines, one write each: the server's output shares the pipe with the load driver's
+# (and with other workers'), and `print` otherwise writes the text and its newline apart.
+for _stream in (sys.stdout, sys.stderr):
+    _stream.reconfigure(line_buffering=True, write_through=False)
 
 harness_dir = os.path.dirname(os.path.abspath(__file__))
 work = os.environ.get("ASYNCLAB_WORK", os.getcwd())
@@ -23,8 +32,11 @@ import _asynclab_compat  # noqa: E402
 _asynclab_compat.apply()
 
 import _asynclab_tracing  # noqa: E402
+import _asynclab_streams  # noqa: E402
 
 _asynclab_tracing.install()
+if os.environ.get("ASYNCLAB_TRACE", "1") != "0":
+    _asynclab_streams.install()
 _asynclab_tracing.report_busy = False  # until the app is up: importing it and starting uvicorn is not the lesson
 
 import _asynclab_upstream  # noqa: E402
@@ -41,6 +53,16 @@ def load_app():
         return getattr(module, attribute)
     except AttributeError:
         sys.exit(f"{module_name}.py has no `{attribute}`: the sandbox entry is {module_name}:{attribute}")
+
+
+def run_load(port: int) -> int:
+    """The load driver, started and awaited without an event loop (the gunicorn mode has none here)."""
+    driver = subprocess.Popen(
+        [sys.executable, "-u", "-s", os.path.join(harness_dir, "load.py")],
+        env={**os.environ, "ASYNCLAB_PORT": str(port)},
+        pass_fds=trace_fds(),
+    )
+    return driver.wait()
 
 
 async def main() -> int:
@@ -73,4 +95,9 @@ async def main() -> int:
 
 
 if __name__ == "__main__":
+    config_file = os.path.join(work, "gunicorn.conf.py")
+    if os.path.exists(config_file):
+        import _asynclab_workers  # noqa: E402
+
+        sys.exit(_asynclab_workers.serve(config_file, load_app, run_load))
     sys.exit(asyncio.run(main()))
