@@ -7,6 +7,11 @@
  * `lane`, `cat`, `name`, `args`. Anything else is counted as garbage and skipped; a begin
  * without its end (a run killed mid-way) becomes an open segment up to the last moment
  * the trace knows, and the model says it is incomplete.
+ *
+ * Lanes come from spans only. An instant is kept in `instants` (and exported to Perfetto)
+ * and is also attached to its lane when that lane has spans and the instant is not the
+ * harness's own (cat `harness`, e.g. `ready` on lane `server`): instants annotate a lane,
+ * such as the messages a stream client received on its request lane, and never create one.
  */
 
 export type LaneKind = 'request' | 'handler' | 'task' | 'loop' | 'thread' | 'process' | 'other';
@@ -50,6 +55,8 @@ export interface Lane {
   spans: Segment[];
   /** For task lanes: the moments the task was actually running on the loop. */
   runs: Segment[];
+  /** Instants on this lane (messages a stream client sent or received), in time order. */
+  instants: Instant[];
 }
 
 export interface TraceModel {
@@ -74,6 +81,11 @@ export function laneKind(lane: string): LaneKind {
 
 function laneLabel(lane: string, kind: LaneKind): string {
   return kind === 'loop' || kind === 'other' ? lane : lane.slice(lane.indexOf(' ') + 1);
+}
+
+/** Is this instant drawn on its lane? Not the harness's own (`ready` on lane `server`). */
+export function isLaneInstant(instant: Instant): boolean {
+  return instant.cat !== 'harness';
 }
 
 /** One parsed event, or undefined for anything that is not one. */
@@ -161,7 +173,7 @@ export class TraceBuilder {
     let lane = this.lanes.get(id);
     if (!lane) {
       const kind = laneKind(id);
-      lane = { id, kind, label: laneLabel(id, kind), spans: [], runs: [] };
+      lane = { id, kind, label: laneLabel(id, kind), spans: [], runs: [], instants: [] };
       this.lanes.set(id, lane);
     }
     return lane;
@@ -180,6 +192,13 @@ export class TraceBuilder {
     }
     const endUs = Math.max(nowUs, this.lastTs);
     let incomplete = false;
+    const onLane = new Map<string, Instant[]>();
+    for (const instant of this.instants) {
+      if (!this.lanes.has(instant.lane) || !isLaneInstant(instant)) continue;
+      const list = onLane.get(instant.lane) ?? [];
+      list.push({ ...instant });
+      onLane.set(instant.lane, list);
+    }
     const lanes = [...this.lanes.values()].map((lane) => ({
       ...lane,
       spans: lane.spans.map((s) => {
@@ -188,6 +207,7 @@ export class TraceBuilder {
         return { ...s, end: Math.max(s.start, endUs) };
       }),
       runs: lane.runs.map((s) => ({ ...s })),
+      instants: (onLane.get(lane.id) ?? []).sort((a, b) => a.ts - b.ts),
     }));
     lanes.sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || firstStart(a) - firstStart(b) || naturalCompare(a.label, b.label));
     return { lanes, instants: [...this.instants], garbage: this.garbage, incomplete, endUs };

@@ -1,6 +1,7 @@
 /**
  * The numbers a timeline is read by: wall time, busy time, peak concurrency per lane
- * kind, how long the event loop was blocked and by whom.
+ * kind, how long the event loop was blocked and by whom. Spans only: instants (messages)
+ * change none of them.
  */
 import type { Lane, LaneKind, Segment, TraceModel } from './model.ts';
 
