@@ -12,6 +12,9 @@
  * and is also attached to its lane when that lane has spans and the instant is not the
  * harness's own (cat `harness`, e.g. `ready` on lane `server`): instants annotate a lane,
  * such as the messages a stream client received on its request lane, and never create one.
+ *
+ * `event loop` is the loop lane; `event loop <suffix>` (`event loop w2 · pid 6`, one per
+ * gunicorn worker process) is a loop lane too, labelled by its suffix.
  */
 
 export type LaneKind = 'request' | 'handler' | 'task' | 'loop' | 'thread' | 'process' | 'other';
@@ -72,15 +75,20 @@ export interface TraceModel {
 
 const kindOrder: LaneKind[] = ['request', 'handler', 'task', 'loop', 'thread', 'process', 'other'];
 
+const LOOP = 'event loop';
+
 export function laneKind(lane: string): LaneKind {
-  if (lane === 'event loop') return 'loop';
+  if (lane === LOOP || lane.startsWith(`${LOOP} `)) return 'loop';
   const prefix = lane.split(' ')[0];
   if (prefix === 'request' || prefix === 'handler' || prefix === 'task' || prefix === 'thread' || prefix === 'process') return prefix;
   return 'other';
 }
 
+/** `request 3` → `3`; `event loop w2 · pid 6` → `w2 · pid 6`; the one `event loop` keeps its name. */
 function laneLabel(lane: string, kind: LaneKind): string {
-  return kind === 'loop' || kind === 'other' ? lane : lane.slice(lane.indexOf(' ') + 1);
+  if (kind === 'other' || lane === LOOP) return lane;
+  if (kind === 'loop') return lane.slice(LOOP.length + 1);
+  return lane.slice(lane.indexOf(' ') + 1);
 }
 
 /** Is this instant drawn on its lane? Not the harness's own (`ready` on lane `server`). */

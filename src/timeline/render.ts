@@ -16,6 +16,10 @@ export interface TimelineStrings {
   /** "{wall} wall · peak {peak} {kind} at once · loop blocked {blocked}" style sentence, filled by `describe`. */
   summary: string;
   incomplete: string;
+  /** Replaces {blocked} in `summary` when there are several loops (one per worker), with {blocked}. */
+  loopsTotal: string;
+  /** The label of a loop lane of one worker (`event loop w2 · pid 6`), with {name}. */
+  loopLane: string;
   /** The duration cell of an instant's row in the table. */
   instant: string;
   /** The title of merged ticks, with {count}. */
@@ -59,11 +63,12 @@ export function formatMs(ms: number, strings: Pick<TimelineStrings, 'ms' | 's'>)
 /** The summary in words: what the aria-label says and the line under the drawing shows. */
 export function describe(summary: Summary, strings: TimelineStrings): string {
   const kind: LaneKind = summary.lanes.request ? 'request' : summary.lanes.handler ? 'handler' : 'task';
+  const blocked = formatMs(summary.loopBlockedMs, strings);
   const text = fill(strings.summary, {
     wall: formatMs(summary.wallMs, strings),
     peak: summary.peakConcurrency[kind],
     kind: strings.kinds[kind],
-    blocked: formatMs(summary.loopBlockedMs, strings),
+    blocked: summary.lanes.loop > 1 ? fill(strings.loopsTotal, { blocked }) : blocked,
     culprit: summary.longestBlock?.culprit ?? '—',
   });
   return summary.incomplete ? `${text} ${strings.incomplete}` : text;
@@ -78,7 +83,7 @@ function tickStep(totalUs: number): number {
 
 /** What a lane is called in the drawing, the titles and the table. */
 export function laneName(lane: Lane, strings: TimelineStrings): string {
-  if (lane.kind === 'loop') return strings.kinds.loop;
+  if (lane.kind === 'loop') return lane.id === lane.label ? strings.kinds.loop : fill(strings.loopLane, { name: lane.label });
   return `${strings.kinds[lane.kind]} ${lane.label}`;
 }
 

@@ -39,7 +39,7 @@ test('WebSocket room: every message is an instant on its client\'s lane, and eac
 });
 
 test('the harness\'s own instants create no lane and are not drawn, but stay in the model and the Perfetto export', () => {
-  for (const name of ['streaming-websocket-room', 'streaming-sse', 'fastapi-three-endpoints']) {
+  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'fastapi-three-endpoints']) {
     const model = buildModel(fixture(name));
     assert.ok(!model.lanes.some((l) => l.id === 'server'), name);
     assert.ok(!model.lanes.some((l) => l.instants.some((i) => i.cat === 'harness')), name);
@@ -52,7 +52,7 @@ test('the harness\'s own instants create no lane and are not drawn, but stay in 
 });
 
 test('instants change no summary number', () => {
-  for (const name of ['streaming-websocket-room', 'streaming-sse', 'fastapi-three-endpoints']) {
+  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'fastapi-three-endpoints']) {
     assert.deepEqual(summarize(buildModel(fixture(name))), summarize(buildModel(withoutInstants(fixture(name)))), name);
   }
 });
