@@ -7,6 +7,14 @@
  * `lane`, `cat`, `name`, `args`. Anything else is counted as garbage and skipped; a begin
  * without its end (a run killed mid-way) becomes an open segment up to the last moment
  * the trace knows, and the model says it is incomplete.
+ *
+ * Lanes come from spans only. An instant is kept in `instants` (and exported to Perfetto)
+ * and is also attached to its lane when that lane has spans and the instant is not the
+ * harness's own (cat `harness`, e.g. `ready` on lane `server`): instants annotate a lane,
+ * such as the messages a stream client received on its request lane, and never create one.
+ *
+ * `event loop` is the loop lane; `event loop <suffix>` (`event loop w2 · pid 6`, one per
+ * gunicorn worker process) is a loop lane too, labelled by its suffix.
  */
 
 export type LaneKind = 'request' | 'handler' | 'task' | 'loop' | 'thread' | 'process' | 'other';
@@ -50,6 +58,8 @@ export interface Lane {
   spans: Segment[];
   /** For task lanes: the moments the task was actually running on the loop. */
   runs: Segment[];
+  /** Instants on this lane (messages a stream client sent or received), in time order. */
+  instants: Instant[];
 }
 
 export interface TraceModel {
@@ -65,15 +75,25 @@ export interface TraceModel {
 
 const kindOrder: LaneKind[] = ['request', 'handler', 'task', 'loop', 'thread', 'process', 'other'];
 
+const LOOP = 'event loop';
+
 export function laneKind(lane: string): LaneKind {
-  if (lane === 'event loop') return 'loop';
+  if (lane === LOOP || lane.startsWith(`${LOOP} `)) return 'loop';
   const prefix = lane.split(' ')[0];
   if (prefix === 'request' || prefix === 'handler' || prefix === 'task' || prefix === 'thread' || prefix === 'process') return prefix;
   return 'other';
 }
 
+/** `request 3` → `3`; `event loop w2 · pid 6` → `w2 · pid 6`; the one `event loop` keeps its name. */
 function laneLabel(lane: string, kind: LaneKind): string {
-  return kind === 'loop' || kind === 'other' ? lane : lane.slice(lane.indexOf(' ') + 1);
+  if (kind === 'other' || lane === LOOP) return lane;
+  if (kind === 'loop') return lane.slice(LOOP.length + 1);
+  return lane.slice(lane.indexOf(' ') + 1);
+}
+
+/** Is this instant drawn on its lane? Not the harness's own (`ready` on lane `server`). */
+export function isLaneInstant(instant: Instant): boolean {
+  return instant.cat !== 'harness';
 }
 
 /** One parsed event, or undefined for anything that is not one. */
@@ -161,7 +181,7 @@ export class TraceBuilder {
     let lane = this.lanes.get(id);
     if (!lane) {
       const kind = laneKind(id);
-      lane = { id, kind, label: laneLabel(id, kind), spans: [], runs: [] };
+      lane = { id, kind, label: laneLabel(id, kind), spans: [], runs: [], instants: [] };
       this.lanes.set(id, lane);
     }
     return lane;
@@ -180,6 +200,13 @@ export class TraceBuilder {
     }
     const endUs = Math.max(nowUs, this.lastTs);
     let incomplete = false;
+    const onLane = new Map<string, Instant[]>();
+    for (const instant of this.instants) {
+      if (!this.lanes.has(instant.lane) || !isLaneInstant(instant)) continue;
+      const list = onLane.get(instant.lane) ?? [];
+      list.push({ ...instant });
+      onLane.set(instant.lane, list);
+    }
     const lanes = [...this.lanes.values()].map((lane) => ({
       ...lane,
       spans: lane.spans.map((s) => {
@@ -188,6 +215,7 @@ export class TraceBuilder {
         return { ...s, end: Math.max(s.start, endUs) };
       }),
       runs: lane.runs.map((s) => ({ ...s })),
+      instants: (onLane.get(lane.id) ?? []).sort((a, b) => a.ts - b.ts),
     }));
     lanes.sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || firstStart(a) - firstStart(b) || naturalCompare(a.label, b.label));
     return { lanes, instants: [...this.instants], garbage: this.garbage, incomplete, endUs };

@@ -1,7 +1,8 @@
 /**
  * Chrome Trace Event JSON for Perfetto / chrome://tracing: one process, one thread per lane
  * (named by metadata events). Lanes whose spans overlap (requests, handlers) become async
- * `b`/`e` pairs with ids, which Perfetto stacks instead of mis-nesting.
+ * `b`/`e` pairs with ids, which Perfetto stacks instead of mis-nesting. Instants go on their
+ * lane's thread when it has one (messages on a request lane), else on the process (`ready`).
  */
 import type { TraceModel } from './model.ts';
 
@@ -14,14 +15,18 @@ export interface ChromeTraceEvent {
   tid: number;
   dur?: number;
   id?: string;
+  /** Instant scope: thread or process. */
+  s?: 't' | 'p';
   args?: Record<string, unknown>;
 }
 
 export function toChromeTrace(model: TraceModel, title: string): { traceEvents: ChromeTraceEvent[]; displayTimeUnit: 'ms' } {
   const pid = 1;
   const events: ChromeTraceEvent[] = [{ name: 'process_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid: 0, args: { name: title } }];
+  const tids = new Map<string, number>();
   model.lanes.forEach((lane, index) => {
     const tid = index + 1;
+    tids.set(lane.id, tid);
     events.push(
       { name: 'thread_name', cat: '__metadata', ph: 'M', ts: 0, pid, tid, args: { name: lane.id } },
       { name: 'thread_sort_index', cat: '__metadata', ph: 'M', ts: 0, pid, tid, args: { sort_index: index } },
@@ -37,6 +42,9 @@ export function toChromeTrace(model: TraceModel, title: string): { traceEvents: 
     });
     for (const s of lane.runs) events.push({ name: `${s.name} (running)`, cat: s.cat, ph: 'X', ts: s.start, dur: s.end - s.start, pid, tid });
   });
-  for (const i of model.instants) events.push({ name: i.name, cat: i.cat, ph: 'i', ts: i.ts, pid, tid: 0, args: i.args });
+  for (const i of model.instants) {
+    const tid = tids.get(i.lane);
+    events.push({ name: i.name, cat: i.cat, ph: 'i', ts: i.ts, pid, tid: tid ?? 0, s: tid ? 't' : 'p', args: i.args });
+  }
   return { traceEvents: events, displayTimeUnit: 'ms' };
 }

@@ -46,6 +46,6 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
       describe(summary, strings),
     )}</span></figcaption><div class="tl-scroll" tabindex="0">${renderTimelineSvg(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>${groupList}</figure>`;
   });
-  const table = rows[0] ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`)}</details>` : '';
+  const table = rows[0] ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>` : '';
   return { html: parts.join('') + table, newest: summaries[0]! };
 }

@@ -1,6 +1,7 @@
 /**
  * The numbers a timeline is read by: wall time, busy time, peak concurrency per lane
- * kind, how long the event loop was blocked and by whom.
+ * kind, how long the event loop was blocked and by whom. Spans only: instants (messages)
+ * change none of them.
  */
 import type { Lane, LaneKind, Segment, TraceModel } from './model.ts';
 
@@ -18,8 +19,14 @@ export interface Summary {
   /** Most spans of one kind in progress at the same moment. */
   peakConcurrency: Record<LaneKind, number>;
   lanes: Record<LaneKind, number>;
-  /** Total time callbacks held the event loop past the harness threshold. */
+  /**
+   * Total time callbacks held an event loop past the harness threshold, summed over every
+   * loop lane: with one loop, how long it was blocked; with one loop per worker process
+   * (`event loop w2 · pid 6`), the loop time lost across the workers, which can exceed the
+   * wall time when several are blocked at once (`lanes.loop` says how many loops blocked).
+   */
   loopBlockedMs: number;
+  /** The longest single block on any loop. */
   longestBlock: Block | undefined;
   incomplete: boolean;
   garbage: number;

@@ -132,7 +132,7 @@ async def room(websocket: WebSocket):
   assert.match(r.stdout, /\[load\] 4 WebSockets: 3 ok, 1 failed/);
 });
 
-test('gunicorn.conf.py: worker processes share the socket, each with its own handler lane and pid', async () => {
+test('gunicorn.conf.py: worker processes share the socket, each with its own handler lane, loop lane and pid', async () => {
   const source = `import os, time
 from fastapi import FastAPI
 
@@ -167,6 +167,7 @@ async def ping():
   assert.ok(other.spans.some((s) => s.name === 'GET /ping'), 'the other worker answered pings meanwhile');
   const block = spansOf(model, 'loop').find((s) => s.name === 'GET /block')!;
   assert.equal(block.args.pid, pid);
+  assert.equal(block.lane, blocker.id.replace(/^handler/, 'event loop'), 'each worker has its own loop lane');
   // The pings never waited for the blocked worker.
   assert.ok(peakConcurrency(spansOf(model, 'request', '/ping')) <= 1);
   assert.match(r.stdout, /gunicorn listening on http:\/\/127\.0\.0\.1:\d+ with 2 workers/);

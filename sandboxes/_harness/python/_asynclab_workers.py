@@ -11,9 +11,10 @@ daemonizes, runs the workers' loops on asyncio (uvloop's callbacks cannot be
 traced), and chains its own hooks (`when_ready`, `post_fork`) before the file's.
 
 In the trace, each worker's handlers share one lane per worker, `handler w2 · pid 7`
-(complete spans: several handlers of one worker may overlap), the event-loop blocks
-carry the worker's pid, and task lanes get the worker's tag. The `ready` event
-comes once every worker's server has started.
+(complete spans: several handlers of one worker may overlap), each worker's event-loop
+blocks go to its own loop lane, `event loop w2 · pid 7`, and carry its pid and tag,
+and task lanes get the worker's tag. The `ready` event comes once every worker's
+server has started.
 """
 import asyncio
 import os
@@ -47,6 +48,7 @@ def _tag_trace(age: int) -> None:
     pid = os.getpid()
     tag = f"w{age}"
     handler_lane = f"handler {tag} · pid {pid}"
+    loop_lane = f"event loop {tag} · pid {pid}"
     original = _asynclab_trace.emit
     open_spans = {}
 
@@ -63,7 +65,7 @@ def _tag_trace(age: int) -> None:
                           "lane": handler_lane, "name": begin["name"], "args": args})
                 return
         elif lane == "event loop":
-            event = {**event, "args": {**event.get("args", {}), "pid": pid, "worker": tag}}
+            event = {**event, "lane": loop_lane, "args": {**event.get("args", {}), "pid": pid, "worker": tag}}
         elif lane.startswith("task "):
             event = {**event, "lane": f"{lane} · {tag}"}
         original(event)

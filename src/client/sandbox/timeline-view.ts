@@ -82,10 +82,10 @@ export class TimelineView {
     if (final) this.root.dataset.state = 'done';
   }
 
-  /** Focus or hover a table row and its span lights up in the drawing. */
+  /** Focus or hover a table row and its span (or the tick of its instant) lights up in the drawing. */
   private linkTable(): void {
     for (const row of this.body.querySelectorAll<HTMLElement>('tr[data-seg]')) {
-      const rect = this.body.querySelector(`rect[data-seg="${CSS.escape(row.dataset.seg!)}"]`);
+      const rect = this.body.querySelector(`svg [data-seg="${CSS.escape(row.dataset.seg!)}"]`);
       const on = () => rect?.classList.add('tl-focus');
       const off = () => rect?.classList.remove('tl-focus');
       row.addEventListener('focus', on);
