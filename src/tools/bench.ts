@@ -22,17 +22,10 @@ import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from '@playwright/test';
 import { createSiteHandler } from '../server/site.ts';
 import { benchRunner, stat, type Stat } from './bench-runner.ts';
+import { chromiumArgs, chromiumPath } from './chromium.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'dist');
-const chromiumArgs = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-];
 
 type Kind = 'html' | 'css' | 'js' | 'other';
 type Weight = Record<Kind | 'total', { files: number; bytes: number; gzip: number }>;
@@ -195,7 +188,7 @@ async function main(): Promise<void> {
   const server = createServer(await createSiteHandler({ root: dist }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: chromiumArgs });
+  const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   const pageWeight: Record<string, { initial: Weight; searchAdds: Weight }> = {};
   let editor: { adds: Weight; clickToEditableMs: Stat } | undefined;
   let pyodide: Awaited<ReturnType<typeof benchPyodide>> | undefined;
