@@ -42,6 +42,17 @@ export interface SandboxData {
   recorded: { trace: string[]; caption: string } | null;
 }
 
+/** Sets a status sentence as text, with `backticked` commands shown as code (never parsed as HTML). */
+export function setSentence(el: HTMLElement, sentence: string): void {
+  el.replaceChildren(
+    ...sentence.split(/(`[^`]+`)/).map((part) =>
+      part.startsWith('`') && part.endsWith('`') && part.length > 2
+        ? Object.assign(document.createElement('code'), { textContent: part.slice(1, -1) })
+        : document.createTextNode(part),
+    ),
+  );
+}
+
 export const fill = (template: string, values: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
 
@@ -113,7 +124,7 @@ export class SandboxView {
 
     if (!engine) {
       (this.el.run as HTMLButtonElement).disabled = true;
-      this.el.status.textContent = whyNot;
+      setSentence(this.el.status, whyNot);
       this.root.dataset.state = 'unsupported';
       return;
     }
@@ -249,8 +260,8 @@ export class SandboxView {
         this.root.dataset.state = event.reason ? event.reason.code : 'exited';
         break;
       }
-      case 'error':
-        this.el.status.textContent =
+      case 'error': {
+        const sentence =
           event.code === 'runner-unreachable'
             ? strings.unreachable
             : event.code === 'webcontainer-offline'
@@ -258,9 +269,11 @@ export class SandboxView {
               : event.code === 'boot-failed'
                 ? fill(strings.bootFailed, { engine: strings.engines[this.engine?.id ?? ''] ?? '', detail: event.message })
                 : event.message;
-        this.append(`${this.el.status.textContent}\n`, 'note');
+        setSentence(this.el.status, sentence);
+        this.append(`${sentence}\n`, 'note');
         this.root.dataset.state = event.code;
         break;
+      }
       default:
         break;
     }

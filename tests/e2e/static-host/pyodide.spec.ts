@@ -95,13 +95,14 @@ for (const slug of ['why-async', 'event-loop']) {
 test('a sandbox that needs threads keeps its recorded timeline and says what would run it', async ({ page }) => {
   const errors = collectErrors(page);
   for (const [lang, text] of [
-    ['en', 'This sandbox needs threads, which only the local runner provides. Run `npm start` locally'],
-    ['zh', '这个沙箱需要多线程，只有本地运行器能提供。请在本地运行 `npm start`'],
+    ['en', 'This sandbox needs threads, which only the local runner provides. Run npm start locally'],
+    ['zh', '这个沙箱需要多线程，只有本地运行器能提供。请在本地运行 npm start'],
   ] as const) {
     await page.goto(`/${lang}/lessons/offloading/`);
     const box = page.locator('[data-sandbox="offloading-to-thread"]');
     await expect(box).toHaveAttribute('data-state', 'unsupported');
     await expect(box.locator('[data-status]')).toContainText(text);
+    await expect(box.locator('[data-status] code')).toHaveText('npm start'); // the command, as code
     await expect(box.locator('[data-action="run"]')).toBeDisabled();
     await expect(box.locator('[data-engine-picker]')).toBeHidden();
     // The recorded run is drawn, as static HTML.
