@@ -16,7 +16,8 @@ import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { executable, privateDir, runAs, shareWithSandboxes, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type Account, type ServerProcess } from './service-process.ts';
 import { quoteIdent, quoteLiteral, scramVerifier } from './sql.ts';
-import { ServiceUnavailableError, type PathView, type Service, type ServiceAttachment } from './types.ts';
+import { ServiceUnavailableError, type PathView, type ServiceAttachment } from './types.ts';
+import { ServerService } from './server-service.ts';
 
 export interface PostgresOptions {
   /** Directory with postgres, initdb and psql; default: the newest /usr/lib/postgresql/<v>/bin. */
@@ -118,23 +119,13 @@ interface PostgresParts {
   startMs: number;
 }
 
-export class Postgres implements Service {
+export class Postgres extends ServerService {
   readonly name = 'postgres' as const;
-  readonly startMs: number;
   private readonly parts: PostgresParts;
-  private stopping: Promise<void> | undefined;
 
   constructor(parts: PostgresParts) {
+    super(parts.server, parts.startMs);
     this.parts = parts;
-    this.startMs = parts.startMs;
-  }
-
-  get pid(): number {
-    return this.parts.server.pid;
-  }
-
-  alive(): boolean {
-    return !this.parts.server.hasExited() && !this.stopping;
   }
 
   /**
@@ -176,7 +167,6 @@ export class Postgres implements Service {
       ].join('\n'),
     );
     const socketDir = view === 'sandbox' ? postgresSocketInside : this.parts.socketDir;
-    let released = false;
     return {
       // The socket dir is a fixed path or one the runner made: URL-safe as it is.
       env: {
@@ -188,21 +178,16 @@ export class Postgres implements Service {
         PGDATABASE: name,
       },
       mounts: view === 'sandbox' ? [{ host: path.join(this.parts.socketDir, socketFile), inside: path.join(postgresSocketInside, socketFile) }] : [],
-      release: async () => {
-        if (released || !this.alive()) return;
-        released = true;
+      release: this.releaseOnce(async () => {
         // FORCE ends the run's sessions first (a sandbox's pool may still hold some for a moment).
         await this.query(`DROP DATABASE IF EXISTS ${role} WITH (FORCE);\nDROP ROLE IF EXISTS ${role};\n`);
-      },
+      }),
     };
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      // SIGINT: fast shutdown (sessions terminated, clean exit); SIGKILL if it hangs.
-      await this.parts.server.stop('SIGINT', 5000);
-      await rm(this.parts.dir, { recursive: true, force: true }).catch(() => undefined);
-    })();
-    return this.stopping;
+  protected async shutDown(): Promise<void> {
+    // SIGINT: fast shutdown (sessions terminated, clean exit); SIGKILL if it hangs.
+    await this.parts.server.stop('SIGINT', 5000);
+    await rm(this.parts.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }

@@ -11,7 +11,8 @@ import { rm, writeFile, chown } from 'node:fs/promises';
 import path from 'node:path';
 import { RespClient } from './resp.ts';
 import { executable, privateDir, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type ServerProcess } from './service-process.ts';
-import { ServiceUnavailableError, type PathView, type Service, type ServiceAttachment } from './types.ts';
+import { ServiceUnavailableError, type PathView, type ServiceAttachment } from './types.ts';
+import { ServerService } from './server-service.ts';
 
 export interface RedisOptions {
   /** The redis-server binary; default /usr/bin/redis-server. */
@@ -133,23 +134,13 @@ interface RedisParts {
   startMs: number;
 }
 
-export class Redis implements Service {
+export class Redis extends ServerService {
   readonly name = 'redis' as const;
-  readonly startMs: number;
   private readonly parts: RedisParts;
-  private stopping: Promise<void> | undefined;
 
   constructor(parts: RedisParts) {
+    super(parts.server, parts.startMs);
     this.parts = parts;
-    this.startMs = parts.startMs;
-  }
-
-  get pid(): number {
-    return this.parts.server.pid;
-  }
-
-  alive(): boolean {
-    return !this.parts.server.hasExited() && !this.stopping;
   }
 
   /** A command on the admin connection, for the runner and its tests. */
@@ -165,16 +156,13 @@ export class Redis implements Service {
     const password = randomBytes(32).toString('base64url');
     await this.command('ACL', 'SETUSER', user, 'reset', 'on', `#${sha256(password)}`, `~${prefix}*`, `&${prefix}*`, ...runCommandRules);
     const socket = view === 'sandbox' ? redisSocketInside : this.parts.socket;
-    let released = false;
     return {
       env: {
         REDIS_URL: `unix://${user}:${encodeURIComponent(password)}@${socket}`,
         REDIS_PREFIX: prefix,
       },
       mounts: view === 'sandbox' ? [{ host: this.parts.socket, inside: redisSocketInside }] : [],
-      release: async () => {
-        if (released || !this.alive()) return;
-        released = true;
+      release: this.releaseOnce(async () => {
         // Deleting the user disconnects its clients, so nothing writes while we sweep.
         await this.command('ACL', 'DELUSER', user);
         let cursor = '0';
@@ -183,17 +171,14 @@ export class Redis implements Service {
           cursor = reply[0];
           if (reply[1].length) await this.command('UNLINK', ...reply[1]);
         } while (cursor !== '0');
-      },
+      }),
     };
   }
 
-  stop(): Promise<void> {
-    this.stopping ??= (async () => {
-      this.parts.admin.close();
-      // SIGTERM: Redis exits at once (nothing to save); SIGKILL if it hangs.
-      await this.parts.server.stop('SIGTERM', 3000);
-      await rm(this.parts.dir, { recursive: true, force: true }).catch(() => undefined);
-    })();
-    return this.stopping;
+  protected async shutDown(): Promise<void> {
+    this.parts.admin.close();
+    // SIGTERM: Redis exits at once (nothing to save); SIGKILL if it hangs.
+    await this.parts.server.stop('SIGTERM', 3000);
+    await rm(this.parts.dir, { recursive: true, force: true }).catch(() => undefined);
   }
 }
