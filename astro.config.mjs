@@ -10,7 +10,7 @@ import { knownComponentsPlugin, sandboxFolderExists } from './src/content/known-
 import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
 import { codeThemes } from './src/styles/code-themes.ts';
-import { lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
+import { devMonacoCssUrl, lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
 import { pyodideAssets } from './src/tools/pyodide-assets.ts';
 
 export default defineConfig({
@@ -52,7 +52,7 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   devToolbar: { enabled: false },
   vite: {
-    plugins: [lazyMonacoCss()],
+    plugins: [lazyMonacoCss(), devMonacoCssUrl()],
     build: {
       rollupOptions: {
         onwarn(warning, warn) {

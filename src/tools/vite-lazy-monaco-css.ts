@@ -67,3 +67,13 @@ export function lazyMonacoCss(): Plugin {
     },
   };
 }
+
+/** In dev Vite injects Monaco's CSS with its modules: the URL module is empty there. */
+export function devMonacoCssUrl(): Plugin {
+  return {
+    name: 'asynclab:monaco-css-url-dev',
+    apply: 'serve',
+    resolveId: (source) => (source === urlModule ? `\0${urlModule}` : null),
+    load: (id) => (id === `\0${urlModule}` ? 'export default "";' : null),
+  };
+}
