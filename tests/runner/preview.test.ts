@@ -392,3 +392,19 @@ test('the wall-time limit still ends a preview run', async () => {
     await stopSite(short);
   }
 });
+
+test('a gunicorn-served sandbox (worker processes) has a live preview too', async () => {
+  const p = await page(site);
+  const request = pythonApp('G');
+  const files = { ...request.files, 'gunicorn.conf.py': 'workers = 2\nworker_class = "uvicorn.workers.UvicornWorker"\n' };
+  const ready = await p.run('g', { manifest: request.manifest, files });
+  assert.equal(ready.type, 'ready', JSON.stringify(ready));
+  const path = ready.type === 'ready' ? ready.preview!.path : '';
+  await p.next((m) => m.type === 'stdout' && m.runId === 'g' && m.data.includes('keeps running for the live preview'));
+  const answer = await send(site, `${path}hello`);
+  assert.equal(answer.status, 200, answer.body);
+  assert.equal(JSON.parse(answer.body).app, 'G');
+  const exit = await p.stop('g');
+  assert.equal(exit.type === 'exit' && exit.reason?.code, 'stopped');
+  p.ws.close();
+});
