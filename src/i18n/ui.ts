@@ -6,6 +6,8 @@ import type { SectionStrings } from '../timeline/section.ts';
  * {s}, {status}, {ms}, {n}, {detail}, {code}, {reason}, {client}.
  */
 export interface PreviewStrings {
+  /** The checkbox by Run that asks for a live preview. */
+  toggle: string;
   title: string;
   /** {s}: the run's limit in seconds */
   note: string;
@@ -199,6 +201,7 @@ export const ui: Record<Locale, UiStrings> = {
       unavailable: (why) => `No runner on this page: ${why}`,
       shortcut: 'Ctrl/⌘ + Enter runs',
       preview: {
+        toggle: 'Live preview (keep the server running)',
         title: 'Live preview',
         note: 'The server keeps running until you press Stop (at most {s} s). Talk to it from here.',
         ended: 'The server has stopped. Run the sandbox again to talk to it.',
@@ -348,6 +351,7 @@ export const ui: Record<Locale, UiStrings> = {
       unavailable: (why) => `本页没有可用的运行器：${why}`,
       shortcut: 'Ctrl/⌘ + Enter 运行',
       preview: {
+        toggle: '实时预览（让服务器保持运行）',
         title: '实时预览',
         note: '服务器会一直运行，直到你点击“停止”（最长 {s} 秒）。可以在这里直接和它交互。',
         ended: '服务器已经停止。再运行一次沙箱，就能继续和它交互。',

@@ -18,6 +18,7 @@ const cases = [
     path: 'Path',
     message: 'Message',
     title: 'Live preview',
+    toggle: 'Live preview (keep the server running)',
     ended: /server has stopped/,
     sseOpen: /Connected/,
     sseEnded: /ended the stream after 10 events/,
@@ -37,6 +38,7 @@ const cases = [
     path: '路径',
     message: '消息',
     title: '实时预览',
+    toggle: '实时预览（让服务器保持运行）',
     ended: /服务器已经停止/,
     sseOpen: /已连接/,
     sseEnded: /发完 10 个事件后结束/,
@@ -49,7 +51,9 @@ const cases = [
 ] as const;
 
 async function startPreview(box: Locator, c: (typeof cases)[number]): Promise<Locator> {
+  await box.getByLabel(c.toggle).check();
   await box.getByRole('button', { name: c.run, exact: true }).click();
+  await expect(box.getByLabel(c.toggle)).toBeDisabled();
   const panel = box.locator('[data-preview="open"]');
   await expect(panel).toBeVisible({ timeout: 20_000 });
   await expect(panel.getByText(c.title, { exact: true })).toBeVisible();
@@ -154,15 +158,23 @@ for (const c of cases) {
   });
 }
 
-test('sandboxes without a preview, and runs on other engines, get no panels and load no preview code', async ({ page }) => {
+test('without the Live preview box ticked a server sandbox runs as before: it ends after its load, no panels, no preview code', async ({ page }) => {
+  test.setTimeout(60_000);
   const scripts: string[] = [];
   page.on('request', (request) => {
     if (request.resourceType() === 'script') scripts.push(request.url());
   });
-  await page.goto('/en/lessons/event-loop/');
-  const box = page.locator('[data-sandbox="event-loop-two-sleeps"]');
+  await page.goto('/en/lessons/streaming/');
+  const box = page.locator('[data-sandbox="streaming-sse"]');
+  await expect(box.getByLabel('Live preview (keep the server running)')).not.toBeChecked();
   await box.getByRole('button', { name: 'Run', exact: true }).click();
-  await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 20_000 });
-  await expect(page.locator('[data-preview]')).toHaveCount(0);
+  await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 30_000 });
+  await expect(box.getByRole('log').first()).toContainText('[load] 3 SSE streams: 3 ok, 0 failed');
+  await expect(box.getByRole('log').first()).not.toContainText('live preview');
+  await expect(page.locator('section[data-preview]')).toHaveCount(0);
   expect(scripts.filter((url) => /preview-panel/.test(url))).toEqual([]);
+  // Sandboxes without a preview in their manifest have no box at all.
+  await expect(page.locator('[data-sandbox="streaming-websocket-room"] [data-preview-toggle]')).toHaveCount(1);
+  await page.goto('/en/lessons/event-loop/');
+  await expect(page.locator('[data-preview-toggle]')).toHaveCount(0);
 });

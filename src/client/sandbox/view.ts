@@ -72,6 +72,8 @@ export class SandboxView {
   private readonly timeline: TimelineView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
+  /** "Live preview" by Run: only on server sandboxes whose manifest has a preview, shown when the local engine runs them. */
+  private readonly previewToggle: HTMLLabelElement | null;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -90,6 +92,7 @@ export class SandboxView {
       picker: q('[data-engine-picker]'),
     };
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
+    this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
     this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
   }
 
@@ -148,9 +151,11 @@ export class SandboxView {
     select.addEventListener('change', () => {
       this.engine = engines.find((e) => e.id === select.value) ?? engines[0];
       this.root.dataset.engine = this.engine!.id;
+      this.showPreviewToggle();
     });
     this.root.dataset.engine = engines[0]!.id;
     this.el.picker.hidden = false;
+    this.showPreviewToggle();
   }
 
   /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
@@ -298,10 +303,16 @@ export class SandboxView {
     this.root.dataset.preview = 'ended';
   }
 
-  /** A live preview is asked for when the manifest names panels and the local runner runs the server. */
+  /** Only the local runner can keep a server up for the page to talk to. */
+  private showPreviewToggle(): void {
+    if (this.previewToggle) this.previewToggle.hidden = this.engine?.id !== 'local';
+  }
+
+  /** A live preview is asked for when the reader ticked it, the manifest names panels and the local runner runs the server. */
   private wantsPreview(engine: Engine): boolean {
     const { manifest, strings } = this.data;
-    return manifest.kind === 'server' && !!manifest.preview && !!strings.preview && engine.id === 'local';
+    const ticked = this.previewToggle?.querySelector('input')?.checked === true;
+    return ticked && manifest.kind === 'server' && !!manifest.preview && !!strings.preview && engine.id === 'local';
   }
 
   async run(): Promise<void> {
@@ -316,6 +327,8 @@ export class SandboxView {
     this.root.dataset.state = 'starting'; // 'booting' or 'running' once the engine says so
     (this.el.run as HTMLButtonElement).disabled = true;
     this.engineSelect.disabled = true; // the engine is fixed for the length of a run
+    const toggle = this.previewToggle?.querySelector('input');
+    if (toggle) toggle.disabled = true;
     this.el.stop.hidden = false;
     this.timeline.begin();
     try {
@@ -328,6 +341,7 @@ export class SandboxView {
       if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;
       this.engineSelect.disabled = this.engineSelect.options.length < 2;
+      if (toggle) toggle.disabled = false;
       this.el.stop.hidden = true;
     }
   }
