@@ -1,6 +1,51 @@
 import type { Locale } from './locales.ts';
 import type { SectionStrings } from '../timeline/section.ts';
 
+/**
+ * The live-preview panels (src/client/sandbox/preview-*.ts). Plain templates: the page fills
+ * {s}, {status}, {ms}, {n}, {detail}, {code}, {reason}, {client}.
+ */
+export interface PreviewStrings {
+  /** The checkbox by Run that asks for a live preview. */
+  toggle: string;
+  title: string;
+  /** {s}: the run's limit in seconds */
+  note: string;
+  ended: string;
+  path: string;
+  connect: string;
+  disconnect: string;
+  send: string;
+  requests: {
+    title: string;
+    method: string;
+    body: string;
+    badJson: string;
+    sending: string;
+    answered: string;
+    headers: string;
+    empty: string;
+    redirect: string;
+    failed: string;
+  };
+  refused: { ended: string; other: string };
+  sse: { title: string; connecting: string; open: string; ended: string; closed: string; notStream: string; events: string };
+  chat: {
+    title: string;
+    intro: string;
+    a: string;
+    b: string;
+    message: string;
+    received: string;
+    connecting: string;
+    open: string;
+    closed: string;
+    failed: string;
+    sent: string;
+    got: string;
+  };
+}
+
 /** Every UI string the site prints. Both languages must fill every key (checked by the type). */
 export interface UiStrings {
   siteName: string;
@@ -59,6 +104,7 @@ export interface UiStrings {
     unreachable: string;
     unavailable: (why: string) => string;
     shortcut: string;
+    preview: PreviewStrings;
   };
   /** The drawing's own strings are the renderer's (src/timeline/section.ts); the rest frame it. */
   timeline: SectionStrings & {
@@ -154,6 +200,55 @@ export const ui: Record<Locale, UiStrings> = {
       unreachable: 'The runner is unreachable: is `npm start` still running? Start it and press Run again.',
       unavailable: (why) => `No runner on this page: ${why}`,
       shortcut: 'Ctrl/⌘ + Enter runs',
+      preview: {
+        toggle: 'Live preview (keep the server running)',
+        title: 'Live preview',
+        note: 'The server keeps running until you press Stop (at most {s} s). Talk to it from here.',
+        ended: 'The server has stopped. Run the sandbox again to talk to it.',
+        path: 'Path',
+        connect: 'Connect',
+        disconnect: 'Disconnect',
+        send: 'Send',
+        requests: {
+          title: 'Send a request',
+          method: 'Method',
+          body: 'JSON body (optional)',
+          badJson: 'The body is not valid JSON: {detail}',
+          sending: 'Sending…',
+          answered: '{status} in {ms} ms',
+          headers: 'Headers ({n})',
+          empty: '(empty body)',
+          redirect: 'The app answered with a redirect, which is not followed here.',
+          failed: 'The request failed: {detail}',
+        },
+        refused: {
+          ended: 'The server has stopped: run the sandbox again.',
+          other: 'The runner refused the request ({status}): {detail}',
+        },
+        sse: {
+          title: 'Server-sent events',
+          connecting: 'Connecting…',
+          open: 'Connected: each event appears below as the server sends it.',
+          ended: 'The server ended the stream after {n} events.',
+          closed: 'Disconnected after {n} events.',
+          notStream: 'Not an event stream: {status} {detail}',
+          events: 'Events received',
+        },
+        chat: {
+          title: 'WebSocket chat',
+          intro: 'Two clients of the same server: what one sends, the server may pass on to the other.',
+          a: 'Client A',
+          b: 'Client B',
+          message: 'Message',
+          received: 'Messages of {client}',
+          connecting: 'Connecting…',
+          open: 'Connected',
+          closed: 'Closed (code {code}{reason})',
+          failed: 'Could not connect',
+          sent: 'sent',
+          got: 'received',
+        },
+      },
     },
     timeline: {
       title: 'Timeline',
@@ -259,6 +354,55 @@ export const ui: Record<Locale, UiStrings> = {
       unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',
       unavailable: (why) => `本页没有可用的运行器：${why}`,
       shortcut: 'Ctrl/⌘ + Enter 运行',
+      preview: {
+        toggle: '实时预览（让服务器保持运行）',
+        title: '实时预览',
+        note: '服务器会一直运行，直到你点击“停止”（最长 {s} 秒）。可以在这里直接和它交互。',
+        ended: '服务器已经停止。再运行一次沙箱，就能继续和它交互。',
+        path: '路径',
+        connect: '连接',
+        disconnect: '断开',
+        send: '发送',
+        requests: {
+          title: '发送请求',
+          method: '方法',
+          body: 'JSON 请求体（可选）',
+          badJson: '请求体不是合法的 JSON：{detail}',
+          sending: '正在发送…',
+          answered: '{status}，用时 {ms} 毫秒',
+          headers: '响应头（{n} 个）',
+          empty: '（响应体为空）',
+          redirect: '应用返回了重定向，这里不会跟着跳转。',
+          failed: '请求失败：{detail}',
+        },
+        refused: {
+          ended: '服务器已经停止：请重新运行沙箱。',
+          other: '运行器拒绝了这个请求（{status}）：{detail}',
+        },
+        sse: {
+          title: '服务器发送事件（SSE）',
+          connecting: '正在连接…',
+          open: '已连接：服务器每发出一个事件，下面就会多一行。',
+          ended: '服务器发完 {n} 个事件后结束了事件流。',
+          closed: '已断开，共收到 {n} 个事件。',
+          notStream: '这不是事件流：{status} {detail}',
+          events: '收到的事件',
+        },
+        chat: {
+          title: 'WebSocket 聊天',
+          intro: '同一个服务器的两个客户端：一个发出的消息，服务器可以转发给另一个。',
+          a: '客户端 A',
+          b: '客户端 B',
+          message: '消息',
+          received: '{client}的消息',
+          connecting: '正在连接…',
+          open: '已连接',
+          closed: '已关闭（代码 {code}{reason}）',
+          failed: '连接失败',
+          sent: '发出',
+          got: '收到',
+        },
+      },
     },
     timeline: {
       title: '时间线',

@@ -20,6 +20,10 @@ export function runnerDevServer(): AstroIntegration {
           const runner = await Runner.start({ unsafe: process.env.RUNNER_UNSAFE === '1' });
           const token = newToken();
           const mounted = mountRunner(httpServer as import('node:http').Server, { runner, token, log: (m) => logger.warn(m) });
+          // Live-preview requests before Vite's own middleware.
+          server.middlewares.use((req, res, next) => {
+            if (!mounted.handleRequest(req, res)) next();
+          });
           store[devRunnerMetaKey] = runnerMeta({ token });
           httpServer.once('close', () => void runner.close().then(() => mounted.close()));
           logger.info(`runner mounted at /__runner (${runner.isolation === 'bwrap' ? 'isolated with bubblewrap' : 'UNISOLATED'})`);

@@ -22,15 +22,53 @@ export function tokensEqual(given: string, expected: string): boolean {
 
 export type GateResult = { ok: true } | { ok: false; status: number; why: string };
 
-export function checkUpgrade(req: IncomingMessage, opts: { port: number; token: string }): GateResult {
+function checkHost(req: IncomingMessage, port: number): GateResult {
   const host = req.headers.host ?? '';
-  const allowedHosts = [`127.0.0.1:${opts.port}`, `localhost:${opts.port}`, `[::1]:${opts.port}`];
+  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
   if (!allowedHosts.includes(host.toLowerCase())) return { ok: false, status: 403, why: `Host "${host}" is not this machine` };
+  return { ok: true };
+}
+
+/** Origin present and exactly the page's own (run after checkHost). */
+function checkOrigin(req: IncomingMessage): GateResult {
   const origin = req.headers.origin;
   if (!origin) return { ok: false, status: 403, why: 'missing Origin' };
-  if (origin !== `http://${host.toLowerCase()}`) return { ok: false, status: 403, why: `Origin "${origin}" is not this site` };
+  if (origin !== `http://${(req.headers.host ?? '').toLowerCase()}`) return { ok: false, status: 403, why: `Origin "${origin}" is not this site` };
+  return { ok: true };
+}
+
+export function checkUpgrade(req: IncomingMessage, opts: { port: number; token: string }): GateResult {
+  const host = checkHost(req, opts.port);
+  if (!host.ok) return host;
+  const origin = checkOrigin(req);
+  if (!origin.ok) return origin;
   const url = new URL(req.url ?? '/', 'http://runner');
   const token = url.searchParams.get('token') ?? '';
   if (!tokensEqual(token, opts.token)) return { ok: false, status: 401, why: 'missing or wrong token' };
+  return { ok: true };
+}
+
+/** The header a page's preview requests carry the token in (README "Live preview"). */
+export const previewTokenHeader = 'x-asynclab-token';
+
+/**
+ * The gate of the preview proxy (/__runner/preview/…), the same as the runner's: loopback
+ * Host; an exact Origin on WebSockets, and on plain requests wherever the browser sends one
+ * (and `Sec-Fetch-Site: same-origin` where it sends that); the per-process token — in the
+ * `X-AsyncLab-Token` header for plain requests (so no link, form, image, script or navigation
+ * can ever load a preview response: only the page's own fetch), in the query for WebSockets,
+ * which cannot carry headers (`token`, taken from the URL by the caller).
+ */
+export function checkPreview(req: IncomingMessage, opts: { port: number; token: string; websocket: boolean; queryToken?: string | undefined }): GateResult {
+  const host = checkHost(req, opts.port);
+  if (!host.ok) return host;
+  if (opts.websocket || req.headers.origin !== undefined) {
+    const origin = checkOrigin(req);
+    if (!origin.ok) return origin;
+  }
+  const site = req.headers['sec-fetch-site'];
+  if (site !== undefined && site !== 'same-origin') return { ok: false, status: 403, why: `a ${site} request` };
+  const given = opts.websocket ? (opts.queryToken ?? '') : String(req.headers[previewTokenHeader] ?? '');
+  if (!tokensEqual(given, opts.token)) return { ok: false, status: 401, why: 'missing or wrong token' };
   return { ok: true };
 }

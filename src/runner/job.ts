@@ -18,6 +18,8 @@ import type { Limits } from './limits.ts';
 import type { RunEvent } from './protocol.ts';
 import { reason, type Reason } from './reasons.ts';
 import { buildSandboxCommand } from './sandbox-command.ts';
+import { openActivationSocket, type ActivationSocket } from './preview/activation.ts';
+import type { PreviewHandle, PreviewRegistry } from './preview/registry.ts';
 
 export interface JobContext {
   env: RunnerEnvironment;
@@ -29,7 +31,12 @@ export interface JobContext {
   unsafe: boolean;
   /** The runner's backing services (PostgreSQL, Redis), started on first need. */
   services: Services;
+  /** Live previews by capability: a preview run registers its server here once it is ready. */
+  previews: PreviewRegistry;
 }
+
+/** The descriptor a preview run's listening socket has inside the sandbox (after stdin, stdout, stderr, trace). */
+const previewFd = 4;
 
 const MiB = 1024 * 1024;
 
@@ -49,17 +56,22 @@ export class Job {
   private timer: NodeJS.Timeout | undefined;
   private started = false;
   private services: RunServices | undefined;
+  private activation: ActivationSocket | undefined;
+  private preview: PreviewHandle | undefined;
 
   private readonly manifest: SandboxManifest;
   private readonly files: SandboxFiles;
   private readonly ctx: JobContext;
   private readonly emit: (event: RunEvent) => void;
+  /** A server run that keeps serving after its load, reachable through the preview proxy. */
+  private readonly wantsPreview: boolean;
 
-  constructor(manifest: SandboxManifest, files: SandboxFiles, ctx: JobContext, emit: (event: RunEvent) => void) {
+  constructor(manifest: SandboxManifest, files: SandboxFiles, ctx: JobContext, emit: (event: RunEvent) => void, options: { preview?: boolean } = {}) {
     this.manifest = manifest;
     this.files = files;
     this.ctx = ctx;
     this.emit = emit;
+    this.wantsPreview = options.preview === true && manifest.kind === 'server';
   }
 
   /** Ask the run to end; `why` becomes its exit reason. Safe to call at any time, repeatedly. */
@@ -90,6 +102,9 @@ export class Job {
       this.endReason ??= reason('internal', { detail: (err as Error).message });
     } finally {
       clearTimeout(this.timer);
+      // First: no request reaches the run from now on, and open ones are cut.
+      this.preview?.close();
+      await this.activation?.remove().catch(() => undefined);
       const classified = await this.classify(code, signal).catch(() => undefined);
       await this.cgroup?.destroy().catch((err: Error) => {
         this.endReason ??= reason('internal', { detail: err.message });
@@ -140,7 +155,9 @@ export class Job {
     }
   }
 
-  private spawnAndWait(dir: string): Promise<{ code: number | null; signal: string | null }> {
+  private async spawnAndWait(dir: string): Promise<{ code: number | null; signal: string | null }> {
+    // In the runner's private work root, never in the run's directory: nothing of the sandbox is on this path.
+    if (this.wantsPreview) this.activation = await openActivationSocket(path.join(this.ctx.workRoot, `preview-${this.id}.sock`));
     const t0ns = process.hrtime.bigint();
     const command = buildSandboxCommand({
       manifest: this.manifest,
@@ -158,19 +175,24 @@ export class Job {
       unsafe: this.ctx.unsafe,
       serviceEnv: this.services?.env,
       serviceMounts: this.services?.mounts,
+      previewFd: this.activation ? previewFd : undefined,
     });
     return new Promise((resolve, reject) => {
       const child = spawn(command.file, command.args, {
         env: command.env,
-        stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
+        stdio: this.activation ? ['ignore', 'pipe', 'pipe', 'pipe', this.activation.fd] : ['ignore', 'pipe', 'pipe', 'pipe'],
         detached: true,
       });
+      this.activation?.closeOwnCopy(); // the sandbox has its copy now
       this.child = child;
       child.once('error', reject);
       child.once('spawn', () => {
         this.started = true;
         this.emit({ type: 'started' });
-        const wallMs = Math.min(defaultTimeoutMs(this.manifest), this.manifest.kind === 'server' ? this.ctx.limits.wallMsServer : this.ctx.limits.wallMsScript);
+        // A preview run's limit is its own: the manifest's timeoutMs is about the load, not the reader's visit.
+        const wallMs = this.wantsPreview
+          ? this.ctx.limits.wallMsPreview
+          : Math.min(defaultTimeoutMs(this.manifest), this.manifest.kind === 'server' ? this.ctx.limits.wallMsServer : this.ctx.limits.wallMsScript);
         this.timer = setTimeout(() => this.stop(reason('timeout', { seconds: wallMs / 1000 })), wallMs);
         if (this.endReason) this.kill();
       });
@@ -269,7 +291,12 @@ export class Job {
       const event = JSON.parse(line) as { cat?: string; name?: string; args?: { port?: number } };
       if (event.cat === 'harness' && event.name === 'ready' && typeof event.args?.port === 'number') {
         this.readySent = true;
-        this.emit({ type: 'ready', port: event.args.port });
+        if (this.activation && !this.endReason) {
+          this.preview = this.ctx.previews.open(this.activation.path, event.args.port);
+          this.emit({ type: 'ready', port: event.args.port, preview: { path: this.preview.path } });
+        } else {
+          this.emit({ type: 'ready', port: event.args.port });
+        }
       }
     } catch {
       // not JSON: left for the trace model to report as garbage

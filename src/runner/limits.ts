@@ -10,6 +10,8 @@ export interface Limits {
   wallMsScript: number;
   /** Wall time, server sandboxes. */
   wallMsServer: number;
+  /** Wall time, server sandboxes run with a live preview (they keep serving after their load). */
+  wallMsPreview: number;
   /** CPU seconds per process (RLIMIT_CPU → SIGXCPU). */
   cpuSeconds: number;
   /** Memory of the whole sandbox, RSS + tmpfs (memory cgroup → OOM kill). */
@@ -47,6 +49,7 @@ const KiB = 1024;
 export const defaultLimits: Limits = {
   wallMsScript: 20_000,
   wallMsServer: 30_000,
+  wallMsPreview: 120_000,
   cpuSeconds: 10,
   memoryBytes: 512 * MiB,
   processes: 64,

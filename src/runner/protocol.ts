@@ -2,7 +2,11 @@
  * The runner's WebSocket protocol at `/__runner?token=…` (JSON text frames).
  *
  * Client → runner
- *   { type: "run",  runId, manifest, files }   start a run (manifest as in sandbox.json, files by path)
+ *   { type: "run",  runId, manifest, files, preview? }
+ *                                              start a run (manifest as in sandbox.json, files by path);
+ *                                              `preview: true` (server sandboxes only): keep serving after
+ *                                              the load, reachable through the preview proxy, until stop,
+ *                                              the page leaves or limits.wallMsPreview
  *   { type: "stop", runId }                    stop it (ends with exit, reason "stopped")
  *
  * Runner → client (every run ends with exactly one `exit`)
@@ -11,7 +15,9 @@
  *   { type: "started", runId }
  *   { type: "stdout" | "stderr", runId, data } text as it arrives (UTF-8, chunk boundaries arbitrary)
  *   { type: "trace",   runId, data }           one or more complete trace lines (NDJSON), untouched
- *   { type: "ready",   runId, port }           a server sandbox is listening; its load starts now
+ *   { type: "ready",   runId, port, preview? } a server sandbox is listening; its load starts now. With
+ *                                              `preview`, `preview.path` is `/__runner/preview/<capability>/`:
+ *                                              the run's server, for this connection's page only (README)
  *   { type: "exit",    runId, code, signal, durationMs, reason }   reason null for a normal end
  *   { type: "error",   reason }                a message that could not be tied to a run
  */
@@ -29,6 +35,7 @@ export const clientMessage = z.discriminatedUnion('type', [
       runId: z.string().regex(runIdPattern),
       manifest: z.unknown(),
       files: z.record(z.string(), z.string()),
+      preview: z.boolean().optional(),
     })
     .strict(),
   z.object({ type: z.literal('stop'), runId: z.string().regex(runIdPattern) }).strict(),
@@ -38,6 +45,7 @@ export type ClientMessage = z.infer<typeof clientMessage>;
 export interface LimitsSummary {
   wallMsScript: number;
   wallMsServer: number;
+  wallMsPreview: number;
   memoryBytes: number;
   outputBytes: number;
   sourceBytes: number;
@@ -51,7 +59,7 @@ export type RunEvent =
   | { type: 'stdout'; data: string }
   | { type: 'stderr'; data: string }
   | { type: 'trace'; data: string }
-  | { type: 'ready'; port: number }
+  | { type: 'ready'; port: number; preview?: { path: string } }
   | { type: 'exit'; code: number | null; signal: string | null; durationMs: number; reason: Reason | null };
 
 export type ServerMessage =

@@ -16,6 +16,7 @@ import type { LimitsSummary, RunEvent } from './protocol.ts';
 import { reason, type Reason } from './reasons.ts';
 import { sandboxEtcFiles } from './sandbox-command.ts';
 import { Services, type ServicesOptions } from './services/index.ts';
+import { PreviewRegistry } from './preview/registry.ts';
 
 export interface RunnerOptions {
   limits?: Limits;
@@ -46,6 +47,8 @@ export class Runner {
   private readonly pool: Pool;
   /** PostgreSQL and Redis, each started by the first run that needs it and stopped by close(). */
   readonly services: Services;
+  /** Live previews of running server sandboxes, by capability (the preview proxy looks them up). */
+  readonly previews = new PreviewRegistry();
   private closed = false;
 
   private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string, services: Services) {
@@ -85,15 +88,15 @@ export class Runner {
   }
 
   summary(): LimitsSummary {
-    const { wallMsScript, wallMsServer, memoryBytes, outputBytes, sourceBytes, messageBytes } = this.limits;
-    return { wallMsScript, wallMsServer, memoryBytes, outputBytes, sourceBytes, messageBytes };
+    const { wallMsScript, wallMsServer, wallMsPreview, memoryBytes, outputBytes, sourceBytes, messageBytes } = this.limits;
+    return { wallMsScript, wallMsServer, wallMsPreview, memoryBytes, outputBytes, sourceBytes, messageBytes };
   }
 
   /**
    * Starts a run. `emit` receives its events in order and always, last, one `exit`
    * (with reason bad-request or busy when the run never started).
    */
-  run(request: { manifest: unknown; files: SandboxFiles }, emit: (event: RunEvent) => void): RunHandle {
+  run(request: { manifest: unknown; files: SandboxFiles; preview?: boolean }, emit: (event: RunEvent) => void): RunHandle {
     const refuse = (why: Reason): RunHandle => {
       emit({ type: 'exit', code: null, signal: null, durationMs: 0, reason: why });
       return { stop: () => undefined, done: Promise.resolve() };
@@ -101,6 +104,9 @@ export class Runner {
     if (this.closed) return refuse(reason('internal', { detail: 'the runner is shutting down' }));
     const checked = this.check(request);
     if ('detail' in checked) return refuse(reason('bad-request', { detail: checked.detail }));
+    if (request.preview && checked.manifest.kind !== 'server') {
+      return refuse(reason('bad-request', { detail: 'a live preview is for server sandboxes' }));
+    }
 
     const job = new Job(checked.manifest, request.files, {
       env: this.env,
@@ -110,7 +116,8 @@ export class Runner {
       etcDir: this.etcDir,
       unsafe: this.unsafe,
       services: this.services,
-    }, emit);
+      previews: this.previews,
+    }, emit, { preview: request.preview === true });
     const submitted = this.pool.submit({
       run: async () => {
         this.jobs.add(job);

@@ -65,6 +65,8 @@ export interface CommandOptions {
   serviceEnv?: Record<string, string> | undefined;
   /** Service sockets, bind-mounted read-only (a socket can still be connected to through a read-only mount). */
   serviceMounts?: ReadonlyArray<{ host: string; inside: string }> | undefined;
+  /** Live preview: the inherited descriptor of the listening preview socket (preview/activation.ts). */
+  previewFd?: number | undefined;
 }
 
 export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
@@ -90,6 +92,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     ASYNCLAB_T0_NS: o.t0ns.toString(),
     ASYNCLAB_LOAD: JSON.stringify(manifest.load ?? []),
     ASYNCLAB_NEEDS: manifest.needs.join(','),
+    ...(o.previewFd !== undefined ? { ASYNCLAB_PREVIEW_FD: String(o.previewFd) } : {}),
   };
 
   const program = ['/bin/sh', '-c', prepareWork, 'asynclab-sandbox', ...interpreter(manifest, env, inside, limits)];

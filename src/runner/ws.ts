@@ -1,8 +1,10 @@
 /**
  * Mounts the runner on a Node HTTP server at `/__runner` (WebSocket), behind the gate.
  * One connection may hold several runs; closing it stops them all. Protocol: protocol.ts.
+ * Live previews are reached under `/__runner/preview/` (preview/proxy.ts): upgrades are
+ * handled here, plain requests by `handleRequest`, which the server calls first.
  */
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -10,6 +12,7 @@ import { checkUpgrade } from './gate.ts';
 import { clientMessage, protocolVersion, type ServerMessage } from './protocol.ts';
 import { reason } from './reasons.ts';
 import type { Runner, RunHandle } from './runner.ts';
+import { createPreviewProxy } from './preview/proxy.ts';
 
 export const runnerPath = '/__runner';
 
@@ -24,18 +27,22 @@ export interface MountOptions {
 }
 
 export interface MountedRunner {
+  /** Answers a live-preview request (true), or leaves it to the site (false). Call it first for every request. */
+  handleRequest(req: IncomingMessage, res: ServerResponse): boolean;
   /** Stops every run of every connection and closes the sockets. */
   close(): Promise<void>;
 }
 
 export function mountRunner(server: Server, { runner, token, log = console.warn }: MountOptions): MountedRunner {
   const wss = new WebSocketServer({ noServer: true, maxPayload: runner.limits.messageBytes });
+  const port = () => (server.address() as AddressInfo).port;
+  const preview = createPreviewProxy({ previews: runner.previews, token, port, log });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (preview.handleUpgrade(req, socket, head)) return;
     const pathname = new URL(req.url ?? '/', 'http://runner').pathname;
     if (pathname !== runnerPath) return; // another upgrade handler's business (e.g. Vite's HMR)
-    const port = (server.address() as AddressInfo).port;
-    const gate = checkUpgrade(req, { port, token });
+    const gate = checkUpgrade(req, { port: port(), token });
     if (!gate.ok) {
       log(`runner: refused a connection: ${gate.why}`);
       socket.end(`HTTP/1.1 ${gate.status} ${gate.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -44,10 +51,19 @@ export function mountRunner(server: Server, { runner, token, log = console.warn 
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, runner));
   };
   server.on('upgrade', onUpgrade);
+  // CONNECT would make this server a tunnel to anywhere: nothing here serves it.
+  const onConnect = (_req: IncomingMessage, socket: Duplex) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+  };
+  const ownsConnect = server.listenerCount('connect') === 0;
+  if (ownsConnect) server.on('connect', onConnect);
 
   return {
+    handleRequest: (req, res) => preview.handleRequest(req, res),
     async close() {
       server.off('upgrade', onUpgrade);
+      if (ownsConnect) server.off('connect', onConnect);
       for (const client of wss.clients) client.close(1001, 'runner shutting down');
       await new Promise<void>((resolve) => wss.close(() => resolve()));
     },
@@ -86,7 +102,7 @@ function serveConnection(ws: WebSocket, runner: Runner): void {
       return send({ type: 'exit', runId, code: null, signal: null, durationMs: 0, reason: reason('bad-request', { detail: `at most ${maxRunsPerConnection} runs at once per page` }) });
     }
     let ended = false;
-    const handle = runner.run({ manifest: message.manifest, files: message.files }, (event) => {
+    const handle = runner.run({ manifest: message.manifest, files: message.files, ...(message.preview ? { preview: true } : {}) }, (event) => {
       send({ ...event, runId });
       if (event.type === 'exit') {
         ended = true;

@@ -81,6 +81,28 @@ export const loadStep = z
     }
   });
 
+/** A path the preview panels start from: the app's own path and query, e.g. `/items/3?q=x`. */
+const previewPath = z
+  .string()
+  .max(200)
+  .regex(/^\/[^\s#\\]*$/, 'must start with / and contain no spaces, # or backslashes')
+  .refine((p) => !p.split('?')[0]!.split('/').some((part) => part === '..' || part === '.'), 'no . or .. segments');
+
+/**
+ * Live preview (local runner only): which panels the page shows while the server runs
+ * (README "Live preview"). `requests`: paths offered in the request panel (the reader may
+ * type any other); `sse`: the path the SSE viewer connects to; `websocket`: the path the
+ * two chat clients connect to, and optionally a first message to offer (e.g. JSON the app expects).
+ */
+export const sandboxPreview = z
+  .object({
+    requests: z.array(previewPath).min(1).max(10).optional(),
+    sse: previewPath.optional(),
+    websocket: z.union([previewPath, z.object({ path: previewPath, message: z.string().max(500).optional() }).strict()]).optional(),
+  })
+  .strict()
+  .refine((p) => p.requests || p.sse || p.websocket, 'names at least one panel: requests, sse or websocket');
+
 const range = z
   .object({ min: z.number().nonnegative().optional(), max: z.number().nonnegative().optional() })
   .strict()
@@ -133,11 +155,16 @@ export const sandboxManifest = z
     load: z.array(loadStep).min(1).max(20).optional(),
     expect: sandboxExpect.optional(),
     timeoutMs: z.number().int().min(1_000).max(60_000).optional(),
+    /** Panels to talk to the running server through the local runner (server sandboxes only). */
+    preview: sandboxPreview.optional(),
   })
   .strict()
   .superRefine((m, ctx) => {
     if (m.kind === 'server' && !m.load) {
       ctx.addIssue({ code: 'custom', path: ['load'], message: 'a server sandbox needs a load (the requests to send it)' });
+    }
+    if (m.kind === 'script' && m.preview) {
+      ctx.addIssue({ code: 'custom', path: ['preview'], message: 'only server sandboxes have a live preview' });
     }
     if (m.kind === 'script' && m.load) {
       ctx.addIssue({ code: 'custom', path: ['load'], message: 'only server sandboxes take a load' });
@@ -161,6 +188,7 @@ export const sandboxManifest = z
 export type SandboxManifest = z.infer<typeof sandboxManifest>;
 export type SandboxManifestInput = z.input<typeof sandboxManifest>;
 export type LoadStep = z.infer<typeof loadStep>;
+export type SandboxPreview = z.infer<typeof sandboxPreview>;
 export type SseClient = z.infer<typeof sseClient>;
 export type WebSocketClient = z.infer<typeof webSocketClient>;
 export type SandboxExpect = z.infer<typeof sandboxExpect>;

@@ -44,8 +44,13 @@ const token = newToken();
 const handler = await createSiteHandler({ root, headHtml: runnerMeta(runner ? { token } : { problem: runnerProblem ?? 'off' }) }).catch(
   (err: Error) => fail(err.message),
 );
-const server = createServer(handler);
-const mounted: MountedRunner | undefined = runner ? mountRunner(server, { runner, token }) : undefined;
+// Live-preview requests (/__runner/preview/…) go to the runner first; everything else is the site.
+let mounted: MountedRunner | undefined;
+const server = createServer((req, res) => {
+  if (mounted?.handleRequest(req, res)) return;
+  handler(req, res);
+});
+mounted = runner ? mountRunner(server, { runner, token }) : undefined;
 
 server.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EADDRINUSE' ? `Port ${port} is in use: set PORT to another one.` : err.message));
 server.listen(port, host, () => {

@@ -1,7 +1,10 @@
 // Runs a Node server sandbox: the entry module's default export is an http.Server or a
 // request listener. Listens on an ephemeral loopback port, reports `ready`, runs the load
-// driver as a separate process, waits for it, and closes the server.
+// driver as a separate process, waits for it, and closes the server. With a live preview
+// (ASYNCLAB_PREVIEW_FD set by the runner) it also starts the preview bridge (preview.mjs)
+// before `ready`, and after the load keeps serving until the runner ends the run.
 import { spawn } from 'node:child_process';
+import { closeSync } from 'node:fs';
 import { createServer, Server } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -30,6 +33,15 @@ await new Promise((resolve, reject) => {
   server.listen(0, '127.0.0.1', resolve);
 });
 const { port } = server.address();
+const previewFd = process.env.ASYNCLAB_PREVIEW_FD ? Number(process.env.ASYNCLAB_PREVIEW_FD) : undefined;
+if (previewFd !== undefined) {
+  // A small process of its own: it must not add callbacks to the app's event loop.
+  spawn(process.execPath, ['--max-old-space-size=32', '--v8-pool-size=1', path.join(here, 'preview.mjs')], {
+    env: { ...process.env, ASYNCLAB_PORT: String(port) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ignore', previewFd],
+  });
+  closeSync(previewFd); // the bridge holds it now
+}
 setReportBusy(true);
 emit({ ts: nowUs(), ph: 'i', cat: 'harness', name: 'ready', lane: 'server', args: { port } });
 console.log(`[server] listening on http://127.0.0.1:${port}`);
@@ -39,5 +51,10 @@ const driver = spawn(process.execPath, [path.join(here, 'load.mjs')], {
   stdio: childStdio(),
 });
 const code = await new Promise((resolve) => driver.once('close', (c) => resolve(c ?? 1)));
-server.closeAllConnections?.();
-server.close(() => process.exit(code));
+if (previewFd !== undefined) {
+  // The server keeps the process alive until the runner ends the run.
+  console.log('[server] the load is done; the server keeps running for the live preview until you press Stop');
+} else {
+  server.closeAllConnections?.();
+  server.close(() => process.exit(code));
+}

@@ -6,6 +6,10 @@ loopback port, reports `ready` on the trace channel, then starts the load
 driver as a separate process (its own interpreter and event loop, so its
 timings are true client timings), waits for it, and shuts the server down.
 
+With a live preview (ASYNCLAB_PREVIEW_FD set by the runner), it also starts the
+preview bridge (preview.py) before `ready`, and after the load keeps serving
+until the runner ends the run (Stop, the wall-time limit, the page leaving).
+
 A sandbox with a `gunicorn.conf.py` is served the way production serves it:
 by gunicorn, with the worker processes that file asks for (see _asynclab_workers).
 """
@@ -15,6 +19,7 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 # Whole lines, one write each: the server's output shares the pipe with the load driver's
 # (and with other workers'), and `print` otherwise writes the text and its newline apart.
@@ -55,14 +60,37 @@ def load_app():
         sys.exit(f"{module_name}.py has no `{attribute}`: the sandbox entry is {module_name}:{attribute}")
 
 
+PREVIEW_FD = int(os.environ["ASYNCLAB_PREVIEW_FD"]) if os.environ.get("ASYNCLAB_PREVIEW_FD") else None
+PREVIEW_NOTE = "[server] the load is done; the server keeps running for the live preview until you press Stop"
+
+
+def start_preview_bridge(port: int):
+    """The bridge from the runner's socket to the app's port (preview.py); None without a preview."""
+    if PREVIEW_FD is None:
+        return None
+    bridge = subprocess.Popen(
+        [sys.executable, "-u", "-s", os.path.join(harness_dir, "preview.py")],
+        env={**os.environ, "ASYNCLAB_PORT": str(port)},
+        pass_fds=(PREVIEW_FD,),
+    )
+    os.close(PREVIEW_FD)  # the bridge holds it now; nothing else of the sandbox needs it
+    return bridge
+
+
 def run_load(port: int) -> int:
     """The load driver, started and awaited without an event loop (the gunicorn mode has none here)."""
+    start_preview_bridge(port)
     driver = subprocess.Popen(
         [sys.executable, "-u", "-s", os.path.join(harness_dir, "load.py")],
         env={**os.environ, "ASYNCLAB_PORT": str(port)},
         pass_fds=trace_fds(),
     )
-    return driver.wait()
+    code = driver.wait()
+    if PREVIEW_FD is not None:
+        print(PREVIEW_NOTE, flush=True)
+        while True:  # until the runner ends the run
+            time.sleep(3600)
+    return code
 
 
 async def main() -> int:
@@ -79,6 +107,7 @@ async def main() -> int:
             return 1  # startup failed; uvicorn has printed why
         await asyncio.sleep(0.005)
 
+    start_preview_bridge(port)
     _asynclab_tracing.report_busy = True
     emit({"ts": now_us(), "ph": "i", "cat": "harness", "name": "ready", "lane": "server", "args": {"port": port}})
     print(f"[server] listening on http://127.0.0.1:{port}", flush=True)
@@ -89,6 +118,9 @@ async def main() -> int:
         pass_fds=trace_fds(),
     )
     code = await driver.wait()
+    if PREVIEW_FD is not None:
+        print(PREVIEW_NOTE, flush=True)
+        await serving  # until the runner ends the run
     server.should_exit = True
     await serving
     return code

@@ -4,7 +4,8 @@
  * the engine chosen for it. Output is inserted as text, never as HTML.
  */
 import { describeReason } from '../../runner/reasons.ts';
-import type { Engine, EngineEvent } from '../../sandbox/engines/engine.ts';
+import type { Engine, EngineEvent, PreviewAccess } from '../../sandbox/engines/engine.ts';
+import type { PreviewStrings } from '../../i18n/ui.ts';
 import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
 import { loadEdits, saveEdits } from './edits.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
@@ -32,6 +33,8 @@ export interface SandboxStrings extends WhyNotStrings {
   unavailable: string;
   bootFailed: string;
   webcontainerOffline: string;
+  /** Only for sandboxes whose manifest has a `preview`. */
+  preview?: PreviewStrings;
 }
 
 export interface SandboxData {
@@ -61,6 +64,9 @@ const languageOf = (file: string): EditorLanguage =>
 
 let editorKit: Promise<typeof import('./editor.ts')> | undefined;
 const loadEditorKit = () => (editorKit ??= import('./editor.ts'));
+// The live-preview panels: loaded only when a server run with a preview is ready.
+let previewKit: Promise<typeof import('./preview-panel.ts')> | undefined;
+const loadPreviewKit = () => (previewKit ??= import('./preview-panel.ts'));
 
 export class SandboxView {
   private readonly root: HTMLElement;
@@ -71,9 +77,14 @@ export class SandboxView {
   private mounting: Promise<void> | undefined;
   private engine: Engine | undefined;
   private controller: AbortController | undefined;
+  /** The live preview of the current (or last) run, and which run it belongs to. */
+  private preview: import('./preview-panel.ts').MountedPreview | undefined;
+  private runNumber = 0;
   private readonly timeline: TimelineView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
+  /** "Live preview" by Run: only on server sandboxes whose manifest has a preview, shown when the local engine runs them. */
+  private readonly previewToggle: HTMLLabelElement | null;
 
   constructor(root: HTMLElement) {
     this.root = root;
@@ -92,6 +103,7 @@ export class SandboxView {
       picker: q('[data-engine-picker]'),
     };
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
+    this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
     this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
   }
 
@@ -150,9 +162,11 @@ export class SandboxView {
     select.addEventListener('change', () => {
       this.engine = engines.find((e) => e.id === select.value) ?? engines[0];
       this.root.dataset.engine = this.engine!.id;
+      this.showPreviewToggle();
     });
     this.root.dataset.engine = engines[0]!.id;
     this.el.picker.hidden = false;
+    this.showPreviewToggle();
   }
 
   /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
@@ -251,6 +265,9 @@ export class SandboxView {
       case 'trace':
         this.timeline.add(event.data);
         break;
+      case 'ready':
+        if (event.preview) void this.openPreview(event.preview, this.runNumber);
+        break;
       case 'exit': {
         const code = event.signal ?? fill(strings.status.exitCode, { n: String(event.code) });
         let line = fill(strings.status.exited, { code, s: (event.durationMs / 1000).toFixed(2) });
@@ -279,25 +296,65 @@ export class SandboxView {
     }
   }
 
+  /** Shows the panels the manifest names, talking to this run's server (unless the run is already over). */
+  private async openPreview(access: PreviewAccess, run: number): Promise<void> {
+    const config = this.data.manifest.preview;
+    const strings = this.data.strings.preview;
+    if (!config || !strings) return;
+    const { mountPreview } = await loadPreviewKit();
+    if (run !== this.runNumber || !this.controller) return; // that run ended while the panels loaded
+    this.preview?.element.remove();
+    this.preview = mountPreview(access, config, strings, `pv-${this.id}`);
+    this.el.console.after(this.preview.element);
+    this.root.dataset.preview = 'open';
+  }
+
+  /** The run is over: its server is gone, so are the panels' connections. */
+  private endPreview(): void {
+    if (!this.preview) return;
+    this.preview.end();
+    this.root.dataset.preview = 'ended';
+  }
+
+  /** Only the local runner can keep a server up for the page to talk to. */
+  private showPreviewToggle(): void {
+    if (this.previewToggle) this.previewToggle.hidden = this.engine?.id !== 'local';
+  }
+
+  /** A live preview is asked for when the reader ticked it, the manifest names panels and the local runner runs the server. */
+  private wantsPreview(engine: Engine): boolean {
+    const { manifest, strings } = this.data;
+    const ticked = this.previewToggle?.querySelector('input')?.checked === true;
+    return ticked && manifest.kind === 'server' && !!manifest.preview && !!strings.preview && engine.id === 'local';
+  }
+
   async run(): Promise<void> {
     const engine = this.engine;
     if (!engine || this.controller) return;
     const controller = (this.controller = new AbortController());
+    const run = ++this.runNumber;
+    this.preview?.element.remove();
+    this.preview = undefined;
+    delete this.root.dataset.preview;
     this.el.console.textContent = '';
     this.root.dataset.state = 'starting'; // 'booting' or 'running' once the engine says so
     (this.el.run as HTMLButtonElement).disabled = true;
     this.engineSelect.disabled = true; // the engine is fixed for the length of a run
+    const toggle = this.previewToggle?.querySelector('input');
+    if (toggle) toggle.disabled = true;
     this.el.stop.hidden = false;
     this.timeline.begin();
     try {
-      for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal)) this.onEvent(event);
+      for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
       this.timeline.end();
       this.controller = undefined;
+      if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;
       this.engineSelect.disabled = this.engineSelect.options.length < 2;
+      if (toggle) toggle.disabled = false;
       this.el.stop.hidden = true;
     }
   }

@@ -17,11 +17,27 @@ export type EngineEvent =
   | { type: 'stdout' | 'stderr'; data: string }
   /** One or more NDJSON trace lines, as the harness wrote them. */
   | { type: 'trace'; data: string }
-  | { type: 'ready'; port: number }
+  /** A server sandbox is listening; with `preview`, the page may talk to it until the run ends. */
+  | { type: 'ready'; port: number; preview?: PreviewAccess }
   /** The run ended (always the last event of a run that started). */
   | { type: 'exit'; code: number | null; signal: string | null; durationMs: number; reason: Reason | null }
   /** The run could not happen at all (no engine reachable); also last. */
   | { type: 'error'; code: EngineErrorCode; message: string };
+
+/** How the page reaches a running server (local engine, run with `preview`): README "Live preview". */
+export interface PreviewAccess {
+  /** `/__runner/preview/<capability>/`: the server's `/` */
+  path: string;
+  /** The runner's token, for the X-AsyncLab-Token header (HTTP) or the __asynclab_token query parameter (WebSocket). */
+  token: string;
+  /** The run's wall-time limit with a preview, when the runner said it. */
+  limitMs?: number;
+}
+
+export interface RunOptions {
+  /** Keep a server sandbox serving after its load, for the live-preview panels (only the local engine can). */
+  preview?: boolean;
+}
 
 export type EngineErrorCode = 'runner-unreachable' | 'runner-unavailable' | 'engine-failed' | 'boot-failed' | 'webcontainer-offline';
 
@@ -38,7 +54,7 @@ export interface Engine {
   readonly id: EngineId;
   supports(manifest: SandboxManifest): Support;
   /** Runs to the end; aborting `signal` stops the run (it still ends with an `exit`). */
-  run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal): AsyncIterable<EngineEvent>;
+  run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal, options?: RunOptions): AsyncIterable<EngineEvent>;
 }
 
 export interface EngineChoice {

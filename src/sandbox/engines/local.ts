@@ -4,7 +4,7 @@
  */
 import type { ServerMessage } from '../../runner/protocol.ts';
 import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
-import type { Engine, EngineEvent, Support } from './engine.ts';
+import type { Engine, EngineEvent, RunOptions, Support } from './engine.ts';
 import { RunnerClient, RunnerUnreachableError } from './runner-client.ts';
 
 export interface LocalEngineOptions {
@@ -29,7 +29,7 @@ export class LocalEngine implements Engine {
     return { ok: true };
   }
 
-  async *run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal): AsyncIterable<EngineEvent> {
+  async *run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal, options: RunOptions = {}): AsyncIterable<EngineEvent> {
     const client = this.client;
     if (!client) {
       yield { type: 'error', code: 'runner-unavailable', message: this.unavailable ?? 'no runner' };
@@ -46,10 +46,16 @@ export class LocalEngine implements Engine {
     const runId = client.nextRunId();
     yield { type: 'status', state: 'connecting' };
     try {
-      await client.start(runId, manifest, files, (message) => {
-        const event = toEngineEvent(message);
-        if (event) push(event);
-      });
+      await client.start(
+        runId,
+        manifest,
+        files,
+        (message) => {
+          const event = toEngineEvent(message, client);
+          if (event) push(event);
+        },
+        { preview: options.preview === true && manifest.kind === 'server' },
+      );
     } catch (err) {
       const message = err instanceof RunnerUnreachableError ? 'no runner answered on this page\'s server' : (err as Error).message;
       yield { type: 'error', code: err instanceof RunnerUnreachableError ? 'runner-unreachable' : 'engine-failed', message };
@@ -72,7 +78,7 @@ export class LocalEngine implements Engine {
   }
 }
 
-function toEngineEvent(message: ServerMessage): EngineEvent | undefined {
+function toEngineEvent(message: ServerMessage, client: RunnerClient): EngineEvent | undefined {
   switch (message.type) {
     case 'queued':
       return { type: 'status', state: 'queued', position: message.position };
@@ -82,8 +88,11 @@ function toEngineEvent(message: ServerMessage): EngineEvent | undefined {
     case 'stderr':
     case 'trace':
       return { type: message.type, data: message.data };
-    case 'ready':
-      return { type: 'ready', port: message.port };
+    case 'ready': {
+      if (!message.preview) return { type: 'ready', port: message.port };
+      const limitMs = client.limits?.wallMsPreview;
+      return { type: 'ready', port: message.port, preview: { path: message.preview.path, token: client.token, ...(limitMs ? { limitMs } : {}) } };
+    }
     case 'exit':
       return { type: 'exit', code: message.code, signal: message.signal, durationMs: message.durationMs, reason: message.reason };
     default:

@@ -45,6 +45,8 @@ export class RunnerClient {
   private readonly createSocket: (url: string) => SocketLike;
   private readonly connectTimeoutMs: number;
   private counter = 0;
+  /** What the runner said in `hello` about its limits (undefined until connected). */
+  limits: Extract<ServerMessage, { type: 'hello' }>['limits'] | undefined;
 
   constructor({ url, refreshUrl, createSocket, connectTimeoutMs = 4000 }: RunnerClientOptions) {
     this.url = url;
@@ -59,11 +61,16 @@ export class RunnerClient {
     return `r${Date.now().toString(36)}${this.counter}`;
   }
 
-  /** Starts a run; `listener` gets its messages until (and including) `exit`. */
-  async start(runId: string, manifest: SandboxManifest, files: SandboxFiles, listener: Listener): Promise<void> {
+  /** The per-process token in the runner's URL: the preview proxy wants it too. */
+  get token(): string {
+    return new URL(this.url).searchParams.get('token') ?? '';
+  }
+
+  /** Starts a run; `listener` gets its messages until (and including) `exit`. `preview`: see protocol.ts. */
+  async start(runId: string, manifest: SandboxManifest, files: SandboxFiles, listener: Listener, options: { preview?: boolean } = {}): Promise<void> {
     const socket = await this.connect();
     this.listeners.set(runId, listener);
-    socket.send(JSON.stringify({ type: 'run', runId, manifest, files }));
+    socket.send(JSON.stringify({ type: 'run', runId, manifest, files, ...(options.preview ? { preview: true } : {}) }));
   }
 
   stop(runId: string): void {
@@ -129,6 +136,7 @@ export class RunnerClient {
     } catch {
       return;
     }
+    if (message.type === 'hello') this.limits = message.limits;
     if ('runId' in message) {
       const listener = this.listeners.get(message.runId);
       listener?.(message);
