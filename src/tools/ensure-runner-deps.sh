@@ -1,8 +1,9 @@
 #!/bin/sh
 # The local runner needs bubblewrap (isolation), prlimit (util-linux) and a Python 3 that
 # imports fastapi, uvicorn, httpx, aiosqlite, SQLAlchemy (async, with greenlet), websockets (uvicorn's
-# WebSocket support and the load driver's WebSocket client) and gunicorn (sandboxes with worker
-# processes) (DESIGN §5, §10).
+# WebSocket support and the load driver's WebSocket client), gunicorn (sandboxes with worker
+# processes), aiohttp (the other async HTTP client) and celery (a job queue's worker processes)
+# (DESIGN §5, §10).
 # Sandboxes that need a service also want PostgreSQL, Redis and their Python drivers
 # (asyncpg, redis); without them only those sandboxes are refused (service-unavailable),
 # so their absence is reported but does not stop anything.
@@ -10,8 +11,8 @@
 set -eu
 
 python=${RUNNER_PYTHON:-}
-imports='import fastapi, uvicorn, httpx, aiosqlite, sqlalchemy, greenlet, websockets, gunicorn'
-packages="bubblewrap python3 python3-fastapi python3-uvicorn python3-httpx python3-aiosqlite python3-sqlalchemy python3-greenlet python3-websockets python3-gunicorn"
+imports='import fastapi, uvicorn, httpx, aiosqlite, sqlalchemy, greenlet, websockets, gunicorn, aiohttp, celery'
+packages="bubblewrap python3 python3-fastapi python3-uvicorn python3-httpx python3-aiosqlite python3-sqlalchemy python3-greenlet python3-websockets python3-gunicorn python3-aiohttp python3-celery"
 service_packages="postgresql redis-server python3-asyncpg python3-redis"
 
 python_for() { # the interpreter the runner will use: RUNNER_PYTHON, else the first python3 with the lesson stack
