@@ -5,6 +5,7 @@
 import type { ServerMessage } from '../../runner/protocol.ts';
 import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
 import type { Engine, EngineEvent, RunOptions, Support } from './engine.ts';
+import { EventQueue } from './event-queue.ts';
 import { RunnerClient, RunnerUnreachableError } from './runner-client.ts';
 
 export interface LocalEngineOptions {
@@ -35,14 +36,7 @@ export class LocalEngine implements Engine {
       yield { type: 'error', code: 'runner-unavailable', message: this.unavailable ?? 'no runner' };
       return;
     }
-    const queue: EngineEvent[] = [];
-    let wake: (() => void) | undefined;
-    let done = false;
-    const push = (event: EngineEvent) => {
-      queue.push(event);
-      if (event.type === 'exit' || event.type === 'error') done = true;
-      wake?.();
-    };
+    const queue = new EventQueue();
     const runId = client.nextRunId();
     yield { type: 'status', state: 'connecting' };
     try {
@@ -52,7 +46,7 @@ export class LocalEngine implements Engine {
         files,
         (message) => {
           const event = toEngineEvent(message, client);
-          if (event) push(event);
+          if (event) queue.push(event);
         },
         { preview: options.preview === true && manifest.kind === 'server' },
       );
@@ -65,14 +59,10 @@ export class LocalEngine implements Engine {
     if (signal.aborted) onAbort();
     signal.addEventListener('abort', onAbort, { once: true });
     try {
-      while (!done || queue.length) {
-        if (!queue.length) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        while (queue.length) yield queue.shift()!;
-      }
+      yield* queue.drain();
     } finally {
       signal.removeEventListener('abort', onAbort);
-      if (!done) client.stop(runId); // the consumer walked away mid-run
+      if (!queue.ended) client.stop(runId); // the consumer walked away mid-run
       client.forget(runId);
     }
   }

@@ -8,6 +8,7 @@ import { reason, type Reason } from '../../runner/reasons.ts';
 import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
 import { defaultTimeoutMs } from '../manifest-rules.ts';
 import type { Engine, EngineEvent, Support } from './engine.ts';
+import { EventQueue } from './event-queue.ts';
 import type { FromWorker, ToWorker } from './pyodide-protocol.ts';
 import { browserLimits } from './pyodide-session.ts';
 
@@ -117,15 +118,11 @@ export class PyodideEngine implements Engine {
     }
 
     const runId = this.nextRunId++;
-    const queue: EngineEvent[] = [];
-    let wake: (() => void) | undefined;
+    const queue = new EventQueue();
     let finished = false;
     let stopReason: Reason | undefined;
     const started = performance.now();
-    const push = (event: EngineEvent) => {
-      queue.push(event);
-      wake?.();
-    };
+    const push = (event: EngineEvent) => queue.push(event);
     const finish = (code: number | null, why: Reason | null) => {
       if (finished) return;
       finished = true;
@@ -179,11 +176,7 @@ export class PyodideEngine implements Engine {
     if (signal.aborted) onAbort();
     yield { type: 'status', state: 'running' };
     try {
-      while (!finished || queue.length) {
-        if (!queue.length) await new Promise<void>((resolve) => (wake = resolve));
-        wake = undefined;
-        while (queue.length) yield queue.shift()!;
-      }
+      yield* queue.drain();
     } finally {
       if (!finished) {
         // The reader walked away mid-run (the view was torn down): do not leave Python spinning.
