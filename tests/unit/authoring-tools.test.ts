@@ -52,6 +52,10 @@ test('new:lesson scaffolds both languages and a sandbox that pass check:content'
     assert.equal(report.sandboxes, 2);
     // No recording yet: a warning that says what to run, not an error.
     assert.ok(report.problems.some((p) => p.severity === 'warning' && p.message.includes('npm run record -- lifespan-and-middleware-example')));
+    // The scaffold's placeholders are pointed at, line by line, in both languages.
+    const todos = report.problems.filter((p) => p.message.startsWith('a TODO placeholder'));
+    assert.ok(todos.some((p) => p.file === result.files[0] && p.line > 1));
+    assert.ok(todos.some((p) => p.file === result.files[1]));
   });
 });
 
@@ -167,6 +171,7 @@ test('check:content: a recording that does not hold the claim is an error at the
 test('the course as committed passes check:content', async () => {
   const report = await checkContent(projectRoot);
   assert.deepEqual(errorsOf(report.problems), []);
+  assert.deepEqual(report.problems.filter((p) => p.message.startsWith('a TODO placeholder')), [], 'no scaffold placeholder is published');
   assert.ok(report.lessons >= 2 && report.sandboxes >= 1);
 });
 
