@@ -14,6 +14,7 @@ import { defaultLimits } from '../../src/runner/limits.ts';
 import type { ServerMessage } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner, type MountedRunner } from '../../src/runner/ws.ts';
+import { previewLimits } from '../../src/runner/preview/proxy.ts';
 import { node, python } from './helpers.ts';
 
 const app = `
@@ -292,6 +293,25 @@ test('oversized headers and bodies are refused', async () => {
   const body = await send(site, `${base}echo`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: Buffer.alloc(1024 * 1024 + 1, 0x20) });
   assert.equal(body.status, 413);
   assert.equal((await send(site, `${base}hello`)).status, 200, 'still serving');
+});
+
+test('a run serves at most its share of preview connections at once; the rest are refused, then served again', async () => {
+  const headers = { 'X-AsyncLab-Token': site.token };
+  // Each /events stream stays open ≈1.5 s: hold every allowed connection.
+  const held = await Promise.all(
+    Array.from({ length: previewLimits.connectionsPerRun }, () => fetch(`http://127.0.0.1:${site.port}${base}events`, { headers })),
+  );
+  assert.ok(held.every((r) => r.status === 200));
+  const extra = await fetch(`http://127.0.0.1:${site.port}${base}hello`, { headers });
+  assert.equal(extra.status, 503);
+  assert.equal(extra.headers.get('x-asynclab-preview-refused'), 'busy');
+  await Promise.all(held.map((r) => r.body!.cancel()));
+  let again = 503;
+  for (let i = 0; i < 40 && again === 503; i += 1) {
+    again = (await fetch(`http://127.0.0.1:${site.port}${base}hello`, { headers })).status;
+    if (again === 503) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(again, 200, 'closed connections give their places back');
 });
 
 test('a capability reaches only its own run; another page’s run ends and its capability with it', async () => {
