@@ -8,13 +8,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { entryFile, isSafeRelativePath, sandboxManifest, type SandboxFiles, type SandboxManifest } from '../sandbox/manifest.ts';
-import { detectEnvironment, type RunnerEnvironment } from './environment.ts';
+import { detectEnvironment, findHostPython, hostSystem, type RunnerEnvironment } from './environment.ts';
 import { Job } from './job.ts';
 import { limitsFromEnv, type Limits } from './limits.ts';
 import { Pool } from './pool.ts';
 import type { LimitsSummary, RunEvent } from './protocol.ts';
 import { reason, type Reason } from './reasons.ts';
 import { sandboxEtcFiles } from './sandbox-command.ts';
+import { etcMountPoints } from '../runtime/system-root.ts';
 import { Services, type ServicesOptions } from './services/index.ts';
 import { PreviewRegistry } from './preview/registry.ts';
 
@@ -63,8 +64,12 @@ export class Runner {
 
   /** Finds what the machine offers and refuses to start without isolation unless `unsafe`. */
   static async start(options: RunnerOptions = {}): Promise<Runner> {
-    const env = options.env ?? (await detectEnvironment());
     const unsafe = options.unsafe ?? false;
+    let env = options.env ?? (await detectEnvironment());
+    if (unsafe && env.system.pinned) {
+      // Unisolated runs execute on the host itself, where the runtime root's binaries cannot run.
+      env = { ...env, python: await findHostPython(), system: hostSystem('the host (unsafe mode, no isolation): the lessons\' claims may not hold') };
+    }
     if (env.isolationProblems.length && !unsafe) {
       throw new IsolationUnavailableError(
         `The runner will not start without isolation:\n  - ${env.isolationProblems.join('\n  - ')}\n` +
@@ -75,7 +80,10 @@ export class Runner {
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
     for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });
-    const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox' });
+    for (const dir of etcMountPoints) await mkdir(path.join(etcDir, dir), { mode: 0o755 });
+    // The servers run from the pinned runtime too (PostgreSQL and Redis of the same Debian release).
+    const system = !unsafe && env.system.pinned && env.bwrap ? { bwrap: env.bwrap, root: env.system.root } : undefined;
+    const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox', system });
     return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir, services);
   }
 
@@ -163,7 +171,7 @@ export class Runner {
     }
     const manifest = parsed.data;
     if (manifest.language === 'python' && !this.env.python) {
-      return { detail: 'no Python with fastapi, uvicorn, httpx and aiosqlite on this machine' };
+      return { detail: this.env.pythonProblem ?? 'no Python for sandboxes on this machine' };
     }
     const names = Object.keys(request.files);
     if (names.length === 0) return { detail: 'no files' };

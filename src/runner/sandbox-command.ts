@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { SandboxManifest } from '../sandbox/manifest.ts';
 import type { Limits } from './limits.ts';
 import type { RunnerEnvironment } from './environment.ts';
+import { sslBinds, systemBinds } from '../runtime/system-root.ts';
 
 export interface SandboxPaths {
   /** Host directory with the run's source files (read-only inside). */
@@ -41,7 +42,7 @@ const prepareWork = 'cp -R "$ASYNCLAB_SRC"/. "$ASYNCLAB_WORK"/ && cd "$ASYNCLAB_
 
 function interpreter(manifest: SandboxManifest, env: RunnerEnvironment, inside: { harness: string; node: string }, limits: Limits): string[] {
   if (manifest.language === 'python') {
-    if (!env.python) throw new Error('no Python with fastapi, uvicorn, httpx and aiosqlite was found');
+    if (!env.python) throw new Error(env.pythonProblem ?? 'no Python for sandboxes');
     const script = manifest.kind === 'server' ? 'serve.py' : 'run.py';
     return [env.python.executable, '-u', '-s', '-X', 'utf8', path.posix.join(inside.harness, 'python', script)];
   }
@@ -126,24 +127,12 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
       '--disable-userns',
       '--hostname',
       'sandbox',
-      '--ro-bind',
-      '/usr',
-      '/usr',
-      '--symlink',
-      'usr/bin',
-      '/bin',
-      '--symlink',
-      'usr/sbin',
-      '/sbin',
-      '--symlink',
-      'usr/lib',
-      '/lib',
-      '--symlink',
-      'usr/lib64',
-      '/lib64',
+      // The pinned runtime's /usr (or, under RUNNER_PYTHON, the host's): the sandbox's whole system.
+      ...systemBinds(env.system.root),
       '--ro-bind',
       paths.etc,
       '/etc',
+      ...sslBinds(env.system.root),
       '--proc',
       '/proc',
       '--dev',

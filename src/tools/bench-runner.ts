@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Runner } from '../runner/runner.ts';
+import { inRootArgv } from '../runtime/system-root.ts';
 import type { RunEvent } from '../runner/protocol.ts';
 import type { SandboxFiles, SandboxManifestInput } from '../sandbox/manifest.ts';
 
@@ -70,11 +71,14 @@ const fastapiServer = {
 
 export async function benchRunner(times = 12) {
   const runner = await Runner.start();
+  // The floors run the same interpreter the sandboxes do: the runtime root's, through bubblewrap.
+  const inRoot = (argv: string[], binds: string[] = []) => inRootArgv(runner.env.bwrap, runner.env.system.root, argv, binds);
   const python = runner.env.python!.executable;
   try {
     const floor = async (args: string[]) => {
+      const [file, ...rest] = inRoot([python, ...args]);
       const started = performance.now();
-      await exec(python, args);
+      await exec(file!, rest);
       return performance.now() - started;
     };
     const script = await repeat(times, async () => (await timeRun(runner, trivialScript, { firstStdout: (e) => e.type === 'stdout' })).firstStdout!);
@@ -91,7 +95,7 @@ export async function benchRunner(times = 12) {
       scriptStartToFirstStdout: stat(script),
       fastapiStartToReady: stat(ready),
       fastapiStartToLastOf5Responses: stat(lastResponse),
-      tracingOverhead: await benchTracingOverhead(python, fileURLToPath(new URL('../../sandboxes/_harness', import.meta.url))),
+      tracingOverhead: await benchTracingOverhead((argv, binds) => inRoot([python, ...argv], binds), fileURLToPath(new URL('../../sandboxes/_harness', import.meta.url))),
       floors: {
         pythonPass: stat(await repeat(times, () => floor(['-c', 'pass']))),
         pythonImportFastapiUvicorn: stat(await repeat(times, () => floor(['-c', 'import fastapi, uvicorn']))),
@@ -107,7 +111,7 @@ export async function benchRunner(times = 12) {
  * little work) run by the Python harness with tracing on and off, fd 3 to /dev/null;
  * wall time measured inside the script, median of 7 each.
  */
-export async function benchTracingOverhead(python: string, harnessDir: string, times = 7) {
+export async function benchTracingOverhead(pythonArgv: (args: string[], binds: string[]) => string[], harnessDir: string, times = 7) {
   const dir = await mkdtemp(path.join(tmpdir(), 'asynclab-overhead-'));
   const script = `import asyncio, time
 
@@ -127,7 +131,8 @@ asyncio.run(main())
   const sink = openSync('/dev/null', 'w');
   const once = async (trace: boolean): Promise<number> => {
     return new Promise((resolve, reject) => {
-      const child = spawn(python, ['-u', '-s', path.join(harnessDir, 'python', 'run.py')], {
+      const [file, ...args] = pythonArgv(['-u', '-s', path.join(harnessDir, 'python', 'run.py')], [dir, harnessDir]);
+      const child = spawn(file!, args, {
         cwd: dir,
         env: { PATH: '/usr/bin:/bin', ASYNCLAB_ENTRY: 'main.py', ASYNCLAB_WORK: dir, ASYNCLAB_TRACE: trace ? '1' : '0' },
         stdio: ['ignore', 'pipe', 'inherit', sink],

@@ -3,28 +3,32 @@
 # them Node 24 from the `node` devDependency) are installed and match the lock file.
 # It runs under whatever Node started npm, so it stays plain POSIX sh.
 set -eu
+. "$(dirname "$0")/host-lib.sh"
 cd "$(dirname "$0")/../.."
 
-if ! command -v npm >/dev/null 2>&1; then
-  echo "npm is missing: install Node.js (with npm) 20 or newer, e.g. 'sudo apt-get install nodejs npm'." >&2
-  exit 1
-fi
+step "looking for Node.js and npm"
+command -v npm >/dev/null 2>&1 || fail "npm is missing: install Node.js 20 or newer with npm (Debian: sudo apt-get install $host_node_packages)"
+command -v node >/dev/null 2>&1 || fail "node is missing: install Node.js 20 or newer (Debian: sudo apt-get install $host_node_packages)"
+host_version=$(node --version 2>/dev/null || echo unknown)
+host_major=$(echo "$host_version" | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p')
+[ -n "$host_major" ] || fail "cannot tell the version of 'node' ($host_version): install Node.js 20 or newer"
+[ "$host_major" -ge 20 ] || fail "Node.js $host_version is too old to install the project: install Node.js 20 or newer (the project then brings its own Node 24)"
 
 if [ ! -x node_modules/.bin/astro ] || [ ! -x node_modules/.bin/node ] ||
   [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies…"
-  # `npm install`, not `npm ci`: the registry here lacks some other platforms' optional
-  # binaries (e.g. compiler-binding-android-arm64), which npm leaves out of the lock file
-  # and `npm ci` then reports as "missing from lock file". With an in-sync lock, install
-  # resolves exactly the locked versions.
+  step "running npm install"
+  # `npm install` with the committed lock resolves exactly the locked versions.
+  set +e
   npm install --no-audit --no-fund --loglevel=error
+  rc=$?
+  set -e
+  [ "$rc" -eq 0 ] || fail "npm install failed (exit $rc, its message is above): check that the npm registry is reachable, then run 'npm install'"
 fi
 
-version=$(node_modules/.bin/node --version)
+step "checking Node 24"
+version=$(node_modules/.bin/node --version 2>/dev/null || echo "none")
 case "$version" in
   v24.*) ;;
-  *)
-    echo "Expected Node 24 from the 'node' devDependency, found $version in node_modules/.bin: run 'rm -rf node_modules && npm install'." >&2
-    exit 1
-    ;;
+  *) fail "expected Node 24 from the 'node' devDependency, found $version in node_modules/.bin: run 'rm -rf node_modules && npm install'" ;;
 esac

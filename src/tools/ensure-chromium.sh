@@ -2,14 +2,14 @@
 # Playwright drives Debian's Chromium (never a downloaded browser). Install it when we
 # can (root on Debian), otherwise say exactly what is missing.
 set -eu
+. "$(dirname "$0")/host-lib.sh"
 chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
 [ -x "$chromium" ] && exit 0
 
-if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-  echo "Installing Debian's chromium for the browser tests (apt-get)…"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+if can_apt && [ -z "${CHROMIUM_PATH:-}" ]; then
+  # shellcheck disable=SC2086
+  apt_install "Debian's Chromium for the browser tests" $host_browser_packages
   [ -x "$chromium" ] && exit 0
+  fail "apt-get installed $host_browser_packages but there is no $chromium: set CHROMIUM_PATH to the Chromium binary"
 fi
-echo "Chromium is missing at $chromium: run 'sudo apt-get install chromium' (or set CHROMIUM_PATH to a Chromium binary)." >&2
-exit 1
+fail "Chromium is missing at $chromium: run 'sudo apt-get install $host_browser_packages' (or set CHROMIUM_PATH to a Chromium binary)"

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defaultLimits } from '../runner/limits.ts';
 import { Runner } from '../runner/runner.ts';
+import { pythonRuntimeLabel } from '../runner/environment.ts';
 import { listSandboxIds, loadSandbox, type Sandbox } from '../sandbox/load-sandbox.ts';
 import { recordingFile, type Recording } from '../sandbox/recording.ts';
 import { checkExpect, explainFailures } from '../timeline/expect.ts';
@@ -36,7 +37,7 @@ export function runAndCheck(runner: Runner, id: string, sandbox: Sandbox): Promi
       const recording: Recording = {
         sandbox: id,
         recordedAt: new Date().toISOString(),
-        runtime: sandbox.manifest.language === 'python' ? `Python ${runner.env.python?.version}` : `Node ${process.version}`,
+        runtime: sandbox.manifest.language === 'python' ? pythonRuntimeLabel(runner.env) : `Node ${process.version}`,
         exit: { code: event.code, signal: event.signal, durationMs: event.durationMs },
         stdout: stdout.slice(0, 64 * 1024),
         stderr: out.stderr.join('').slice(0, 16 * 1024),

@@ -3,11 +3,7 @@ import os
 import runpy
 import sys
 
-import _asynclab_compat  # the harness folder is still sys.path[0] here
-
-_asynclab_compat.apply()
-
-import _asynclab_tracing  # noqa: E402
+import _asynclab_tracing  # the harness folder is still sys.path[0] here
 
 _asynclab_tracing.install()
 

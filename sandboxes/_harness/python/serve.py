@@ -32,10 +32,6 @@ sys.path[0] = work
 sys.path.append(harness_dir)
 
 from _asynclab_trace import emit, now_us, trace_fds  # noqa: E402
-import _asynclab_compat  # noqa: E402
-
-_asynclab_compat.apply()
-
 import _asynclab_tracing  # noqa: E402
 import _asynclab_streams  # noqa: E402
 

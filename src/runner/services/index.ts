@@ -7,6 +7,7 @@
 import type { SandboxManifest } from '../../sandbox/manifest.ts';
 import { startPostgres, type PostgresOptions } from './postgres.ts';
 import { startRedis, type RedisOptions } from './redis.ts';
+import type { ServiceSystem } from './service-process.ts';
 import { serviceNames, ServiceUnavailableError, type PathView, type Service, type ServiceAttachment, type ServiceMount, type ServiceName } from './types.ts';
 
 export { ServiceUnavailableError, serviceLabels, type ServiceName } from './types.ts';
@@ -14,6 +15,8 @@ export { ServiceUnavailableError, serviceLabels, type ServiceName } from './type
 export interface ServicesOptions {
   /** 'host' only when sandboxes run unisolated (they then use the host's socket paths). */
   view: PathView;
+  /** Run the servers inside the pinned runtime root (src/runtime); absent: the host's own programs. */
+  system?: ServiceSystem | undefined;
   postgres?: PostgresOptions;
   redis?: RedisOptions;
 }
@@ -44,15 +47,15 @@ export function missingDriver(manifest: Pick<SandboxManifest, 'needs' | 'languag
   for (const name of servicesNeeded(manifest)) {
     const driver = pythonDrivers[name];
     if (!pythonModules.includes(driver.module)) {
-      return new ServiceUnavailableError(name, `its Python driver ${driver.module} is not installed (apt-get install ${driver.apt})`);
+      return new ServiceUnavailableError(name, `its Python driver ${driver.module} is not in the sandbox runtime (add ${driver.apt} to sandboxes/_runtime/runtime.json)`);
     }
   }
   return undefined;
 }
 
 const starters: Record<ServiceName, (o: ServicesOptions) => Promise<Service>> = {
-  postgres: (o) => startPostgres(o.postgres),
-  redis: (o) => startRedis(o.redis),
+  postgres: (o) => startPostgres({ ...o.postgres, system: o.system }),
+  redis: (o) => startRedis({ ...o.redis, system: o.system }),
 };
 
 export class Services {

@@ -14,14 +14,16 @@ import { randomBytes } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { chown, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { executable, privateDir, runAs, shareWithSandboxes, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type Account, type ServerProcess } from './service-process.ts';
+import { executable, privateDir, runAs, shareWithSandboxes, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type Account, type ServerProcess, type ServiceSystem } from './service-process.ts';
 import { quoteIdent, quoteLiteral, scramVerifier } from './sql.ts';
 import { ServiceUnavailableError, type PathView, type ServiceAttachment } from './types.ts';
 import { ServerService } from './server-service.ts';
 
 export interface PostgresOptions {
-  /** Directory with postgres, initdb and psql; default: the newest /usr/lib/postgresql/<v>/bin. */
+  /** Directory with postgres, initdb and psql as the server sees it; default: the newest /usr/lib/postgresql/<v>/bin. */
   binDir?: string;
+  /** The runtime root the server runs in (its /usr/lib/postgresql is searched); absent: the host's. */
+  system?: ServiceSystem | undefined;
 }
 
 /** Where a sandbox finds the socket: libpq's and asyncpg's default directory on Debian. */
@@ -33,17 +35,17 @@ const socketFile = `.s.PGSQL.${port}`;
 const runConnectionLimit = 20;
 const runTempFileLimit = '64MB';
 
-/** The newest Debian-style PostgreSQL bin directory with the three programs we use. */
-export function findPostgresBin(): string | undefined {
+/** The newest Debian-style PostgreSQL bin directory with the three programs we use, as seen inside `root`. */
+export function findPostgresBin(root = '/'): string | undefined {
   let versions: string[] = [];
   try {
-    versions = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v));
+    versions = readdirSync(path.join(root, 'usr/lib/postgresql')).filter((v) => /^\d+$/.test(v));
   } catch {
     return undefined;
   }
   for (const version of versions.sort((a, b) => Number(b) - Number(a))) {
-    const bin = path.join('/usr/lib/postgresql', version, 'bin');
-    if (['postgres', 'initdb', 'psql'].every((p) => executable(path.join(bin, p)))) return bin;
+    const bin = path.posix.join('/usr/lib/postgresql', version, 'bin');
+    if (['postgres', 'initdb', 'psql'].every((p) => executable(path.join(root, bin, p)))) return bin;
   }
   return undefined;
 }
@@ -51,9 +53,12 @@ export function findPostgresBin(): string | undefined {
 /** Starts a cluster, or throws ServiceUnavailableError saying why not. */
 export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
   const unavailable = (detail: string) => new ServiceUnavailableError('postgres', detail);
-  const binDir = options.binDir ?? findPostgresBin();
-  if (!binDir || !['postgres', 'initdb', 'psql'].every((p) => executable(path.join(binDir, p)))) {
-    throw unavailable(`the server is not installed (apt-get install postgresql)${binDir ? `: no postgres, initdb and psql in ${binDir}` : ''}`);
+  const system = options.system;
+  const root = system?.root ?? '/';
+  const binDir = options.binDir ?? findPostgresBin(root);
+  if (!binDir || !['postgres', 'initdb', 'psql'].every((p) => executable(path.join(root, binDir, p)))) {
+    const where = system ? `the sandbox runtime at ${root} has` : 'this machine has';
+    throw unavailable(`${where} no PostgreSQL server${binDir ? ` (no postgres, initdb and psql in ${binDir})` : ''}`);
   }
   if (!executable(setprivPath)) throw unavailable('setpriv is missing (apt-get install util-linux)');
   const account = serviceAccount(['postgres']);
@@ -69,7 +74,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     await mkdir(socketDir);
     await shareWithSandboxes(socketDir, account);
     // --no-sync and fsync=off: the cluster is thrown away, durability buys nothing here.
-    await runAs(account, [path.join(binDir, 'initdb'), '-D', data, '-U', account.name, '-E', 'UTF8', '--no-locale', '--auth-local=peer', '--auth-host=reject', '--no-sync', '--no-instructions'], { cwd: dir, timeoutMs: 60_000 });
+    await runAs(account, [path.join(binDir, 'initdb'), '-D', data, '-U', account.name, '-E', 'UTF8', '--no-locale', '--auth-local=peer', '--auth-host=reject', '--no-sync', '--no-instructions'], { cwd: dir, timeoutMs: 60_000, system });
     const hba = [
       '# Written by the AsyncLab runner. TYPE  DATABASE  USER  METHOD',
       `local all ${account.name} peer`,
@@ -98,9 +103,9 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
     };
     const args = Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${v}`]);
     // SIGINT on runner death = fast shutdown: sessions are ended, the server exits.
-    server = startServer(account, [path.join(binDir, 'postgres'), '-D', data, ...args], { cwd: dir, deathSignal: 'SIGINT' });
+    server = startServer(account, [path.join(binDir, 'postgres'), '-D', data, ...args], { cwd: dir, deathSignal: 'SIGINT', system });
     await waitUntil(server, async () => (await readFile(path.join(data, 'postmaster.pid'), 'utf8')).split('\n')[7]?.trim() === 'ready', 30_000);
-    const pg = new Postgres({ binDir, account, dir, socketDir, server, startMs: Math.round(performance.now() - started) });
+    const pg = new Postgres({ binDir, system, account, dir, socketDir, server, startMs: Math.round(performance.now() - started) });
     await pg.lockDown();
     return pg;
   } catch (err) {
@@ -112,6 +117,7 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
 
 interface PostgresParts {
   binDir: string;
+  system: ServiceSystem | undefined;
   account: Account;
   dir: string;
   socketDir: string;
@@ -133,9 +139,9 @@ export class Postgres extends ServerService {
    * error) and returns psql's unaligned, tuples-only output. For the runner and its tests.
    */
   query(sql: string, database = 'postgres'): Promise<string> {
-    const { binDir, account, dir, socketDir } = this.parts;
+    const { binDir, system, account, dir, socketDir } = this.parts;
     const argv = [path.join(binDir, 'psql'), '-X', '-q', '-A', '-t', '-v', 'ON_ERROR_STOP=1', '-h', socketDir, '-p', String(port), '-U', account.name, '-d', database, '-f', '-'];
-    return runAs(account, argv, { cwd: dir, input: sql, timeoutMs: 30_000 });
+    return runAs(account, argv, { cwd: dir, input: sql, timeoutMs: 30_000, system });
   }
 
   /** Once per cluster: nobody but a database's own role connects to it, and the catalogs stop listing other runs. */

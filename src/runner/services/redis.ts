@@ -10,13 +10,15 @@ import { createHash, randomBytes } from 'node:crypto';
 import { rm, writeFile, chown } from 'node:fs/promises';
 import path from 'node:path';
 import { RespClient } from './resp.ts';
-import { executable, privateDir, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type ServerProcess } from './service-process.ts';
+import { executable, privateDir, serviceAccount, setprivPath, startServer, sweepAbandoned, waitUntil, type ServerProcess, type ServiceSystem } from './service-process.ts';
 import { ServiceUnavailableError, type PathView, type ServiceAttachment } from './types.ts';
 import { ServerService } from './server-service.ts';
 
 export interface RedisOptions {
-  /** The redis-server binary; default /usr/bin/redis-server. */
+  /** The redis-server binary as the server sees it; default /usr/bin/redis-server. */
   binary?: string;
+  /** The runtime root the server runs in; absent: the host's. */
+  system?: ServiceSystem | undefined;
 }
 
 /** Where a sandbox finds the socket: Debian's conventional path. */
@@ -62,7 +64,10 @@ function sha256(text: string): string {
 export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
   const unavailable = (detail: string) => new ServiceUnavailableError('redis', detail);
   const binary = options.binary ?? '/usr/bin/redis-server';
-  if (!executable(binary)) throw unavailable(`the server is not installed (apt-get install redis-server): no ${binary}`);
+  const system = options.system;
+  if (!executable(path.join(system?.root ?? '/', binary))) {
+    throw unavailable(`${system ? `the sandbox runtime at ${system.root} has` : 'this machine has'} no Redis server (no ${binary})`);
+  }
   if (!executable(setprivPath)) throw unavailable('setpriv is missing (apt-get install util-linux)');
   const account = serviceAccount(['redis']);
   if (!account) throw unavailable('no unprivileged account to run it as');
@@ -98,7 +103,7 @@ export async function startRedis(options: RedisOptions = {}): Promise<Redis> {
     const configFile = path.join(dir, 'redis.conf');
     await writeFile(configFile, config, { mode: 0o600 });
     if (process.getuid?.() === 0) await chown(configFile, account.uid, account.gid);
-    server = startServer(account, [binary, configFile], { cwd: dir, deathSignal: 'SIGTERM' });
+    server = startServer(account, [binary, configFile], { cwd: dir, deathSignal: 'SIGTERM', system });
     const up = server;
     await waitUntil(
       up,

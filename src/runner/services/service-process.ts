@@ -7,11 +7,22 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { accessSync, constants, readFileSync } from 'node:fs';
-import { chmod, chown, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
+import { etcFilesFor, systemBinds } from '../../runtime/system-root.ts';
 
 export const setprivPath = '/usr/bin/setpriv';
+
+/**
+ * Where a service's programs come from: the pinned runtime root, entered through
+ * bubblewrap (run as the service's account, so unprivileged: its own user namespace maps
+ * that account to itself, and the files it writes belong to it on the host too).
+ */
+export interface ServiceSystem {
+  bwrap: string;
+  root: string;
+}
 
 export interface Account {
   name: string;
@@ -50,6 +61,38 @@ export function serviceAccount(names: readonly string[]): Account | undefined {
   return undefined;
 }
 
+/**
+ * `argv` inside the runtime root: its /usr as the system, an /etc that knows only the
+ * account, the service's private folder (`dir`) at the same path as on the host, no
+ * network (the servers listen on Unix sockets only) and its own PID namespace, so
+ * killing bubblewrap ends everything the server started.
+ */
+function inSystem(system: ServiceSystem | undefined, dir: string, argv: readonly string[]): readonly string[] {
+  if (!system) return argv;
+  return [
+    system.bwrap,
+    '--unshare-all',
+    '--die-with-parent',
+    ...systemBinds(system.root),
+    '--ro-bind',
+    path.join(dir, 'etc'),
+    '/etc',
+    '--proc',
+    '/proc',
+    '--dev',
+    '/dev',
+    '--tmpfs',
+    '/tmp',
+    '--bind',
+    dir,
+    dir,
+    '--chdir',
+    dir,
+    '--',
+    ...argv,
+  ];
+}
+
 /** `setpriv` arguments that run `argv` as `account`, killed with `deathSignal` if the runner dies. */
 function asAccount(account: Account, argv: readonly string[], deathSignal: NodeJS.Signals): string[] {
   const drop = process.getuid?.() === 0 ? [`--reuid=${account.uid}`, `--regid=${account.gid}`, '--clear-groups'] : [];
@@ -65,6 +108,11 @@ export async function privateDir(service: string, account: Account): Promise<str
   const base = tmpdir().length <= 40 ? tmpdir() : '/tmp';
   const dir = await mkdtemp(path.join(base, `asynclab-${service}-${process.pid}-`));
   await shareWithSandboxes(dir, account);
+  // The /etc the server sees when it runs inside the runtime root: its account, nothing of the host's.
+  await mkdir(path.join(dir, 'etc'), { mode: 0o755 });
+  for (const [name, content] of Object.entries(etcFilesFor({ ...account, home: dir }))) {
+    await writeFile(path.join(dir, 'etc', name), content, { mode: 0o644 });
+  }
   return dir;
 }
 
@@ -113,9 +161,9 @@ function alive(pid: number): boolean {
 }
 
 /** Runs a one-shot program as `account` (initdb, psql) and returns its stdout; rejects with its stderr. */
-export function runAs(account: Account, argv: readonly string[], options: { cwd: string; input?: string; timeoutMs?: number }): Promise<string> {
+export function runAs(account: Account, argv: readonly string[], options: { cwd: string; input?: string; timeoutMs?: number; system?: ServiceSystem | undefined }): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(setprivPath, asAccount(account, argv, 'SIGKILL'), { cwd: options.cwd, env: serviceEnv, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(setprivPath, asAccount(account, inSystem(options.system, options.cwd, argv), 'SIGKILL'), { cwd: options.cwd, env: serviceEnv, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => out.push(c));
@@ -153,8 +201,8 @@ export interface ServerProcess {
  * runner via `deathSignal`. Its output is drained continuously into a small tail buffer,
  * so a chatty log can neither block it nor grow without bound.
  */
-export function startServer(account: Account, argv: readonly string[], options: { cwd: string; deathSignal: NodeJS.Signals }): ServerProcess {
-  const child: ChildProcess = spawn(setprivPath, asAccount(account, argv, options.deathSignal), {
+export function startServer(account: Account, argv: readonly string[], options: { cwd: string; deathSignal: NodeJS.Signals; system?: ServiceSystem | undefined }): ServerProcess {
+  const child: ChildProcess = spawn(setprivPath, asAccount(account, inSystem(options.system, options.cwd, argv), options.deathSignal), {
     cwd: options.cwd,
     env: serviceEnv,
     stdio: ['ignore', 'pipe', 'pipe'],

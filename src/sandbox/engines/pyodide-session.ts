@@ -14,7 +14,6 @@ export type HarnessFiles = Record<string, string>;
 
 export const harnessFileNames = [
   '_asynclab_browser.py',
-  '_asynclab_compat.py',
   '_asynclab_hooks.py',
   '_asynclab_trace.py',
   '_asynclab_tracing.py',
@@ -79,8 +78,7 @@ export class PyodideSession {
     py.runPython(`
 import sys
 sys.path.insert(0, ${JSON.stringify(HARNESS)})
-import _asynclab_js, _asynclab_browser, _asynclab_compat, _asynclab_tracing
-_asynclab_compat.apply()
+import _asynclab_js, _asynclab_browser, _asynclab_tracing
 _asynclab_browser.install(_asynclab_js.trace)
 _asynclab_tracing.install()
 `);

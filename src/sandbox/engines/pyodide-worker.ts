@@ -6,7 +6,6 @@
 /// <reference lib="webworker" />
 import type { loadPyodide as LoadPyodide } from 'pyodide';
 import browser from '../../../sandboxes/_harness/python/_asynclab_browser.py?raw';
-import compat from '../../../sandboxes/_harness/python/_asynclab_compat.py?raw';
 import hooks from '../../../sandboxes/_harness/python/_asynclab_hooks.py?raw';
 import trace from '../../../sandboxes/_harness/python/_asynclab_trace.py?raw';
 import tracing from '../../../sandboxes/_harness/python/_asynclab_tracing.py?raw';
@@ -17,7 +16,6 @@ declare const self: DedicatedWorkerGlobalScope;
 
 const harness: HarnessFiles = {
   '_asynclab_browser.py': browser,
-  '_asynclab_compat.py': compat,
   '_asynclab_hooks.py': hooks,
   '_asynclab_trace.py': trace,
   '_asynclab_tracing.py': tracing,
