@@ -167,7 +167,7 @@ async def one_websocket(port, number, group, step):
             say(f"[load] #{number} {name} → {_one_line(text)}  at {_since_start()}")
 
     async def run():
-        async with websockets.connect(f"ws://127.0.0.1:{port}{path}", extra_headers=step.get("headers"),
+        async with websockets.connect(f"ws://127.0.0.1:{port}{path}", additional_headers=step.get("headers"),
                                       open_timeout=10, ping_interval=None, close_timeout=2) as ws:
             state["connected"] = True
             sender = asyncio.create_task(send_all(ws))
@@ -196,8 +196,8 @@ async def one_websocket(port, number, group, step):
     except asyncio.TimeoutError:
         state["ended"] = f"client closed after {for_ms} ms"
         ok = state["connected"]
-    except websockets.exceptions.InvalidStatusCode as exc:
-        state["ended"] = f"handshake refused (HTTP {exc.status_code})"
+    except websockets.exceptions.InvalidStatus as exc:
+        state["ended"] = f"handshake refused (HTTP {exc.response.status_code})"
         ok = False
     except (OSError, websockets.exceptions.WebSocketException) as exc:
         state["ended"] = f"failed ({type(exc).__name__}: {exc})"[:EXCERPT]
