@@ -18,9 +18,11 @@ if [ ! -x node_modules/.bin/astro ] || [ ! -x node_modules/.bin/node ] ||
   [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies…"
   step "running npm install"
-  # `npm install` with the committed lock resolves exactly the locked versions.
+  # `npm install` with the committed lock resolves exactly the locked versions. The lock
+  # keeps no registry URLs (so it reads the same from any registry or mirror): say so on
+  # the command line too, or an npm without that setting rewrites every entry.
   set +e
-  npm install --no-audit --no-fund --loglevel=error
+  npm install --no-audit --no-fund --loglevel=error --omit-lockfile-registry-resolved
   rc=$?
   set -e
   [ "$rc" -eq 0 ] || fail "npm install failed (exit $rc, its message is above): check that the npm registry is reachable, then run 'npm install'"

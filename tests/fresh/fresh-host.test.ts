@@ -17,7 +17,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { copyFileSync, existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureHostTarball, freshCache, freshHosts, runLogged, type FreshHost } from './hosts.ts';
@@ -79,6 +79,25 @@ function container(root: string, npmCache: string, env: Record<string, string>):
   ];
 }
 
+/**
+ * The network settings a new machine on this network gets from its administrator, not
+ * from us: the CA bundle the machine trusts (here it includes the TLS proxy in front of
+ * the npm registry), handed to npm and Node, and any proxy variables.
+ */
+function networkTrust(root: string): Record<string, string> {
+  const bundle = process.env.NODE_EXTRA_CA_CERTS || process.env.SSL_CERT_FILE || '/etc/ssl/certs/ca-certificates.crt';
+  const env: Record<string, string> = {};
+  if (existsSync(bundle)) {
+    copyFileSync(bundle, path.join(root, 'etc', 'asynclab-host-ca.crt'));
+    env.NODE_EXTRA_CA_CERTS = '/etc/asynclab-host-ca.crt';
+    env.npm_config_cafile = '/etc/asynclab-host-ca.crt';
+  }
+  for (const name of ['http_proxy', 'https_proxy', 'no_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'NO_PROXY']) {
+    if (process.env[name]) env[name] = process.env[name]!;
+  }
+  return env;
+}
+
 async function waitForLesson(port: number, start: ChildProcess, timeoutMs: number): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   let exited: string | undefined;
@@ -124,7 +143,7 @@ async function newcomer(host: FreshHost, port: number): Promise<void> {
     await timed(timings, 'clean clone of the repository', async () => {
       execFileSync('git', ['clone', '--quiet', '--no-hardlinks', projectRoot, path.join(root, inside)]);
     });
-    const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: '/root', LANG: 'C.UTF-8', PORT: String(port), TERM: 'dumb', CI: 'true' };
+    const env = { PATH: '/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin', HOME: '/root', LANG: 'C.UTF-8', PORT: String(port), TERM: 'dumb', CI: 'true', ...networkTrust(root) };
     await timed(timings, 'npm start until it serves a lesson (npm install, apt-get, runtime build, site build)', async () => {
       start = spawn('bwrap', [...container(root, npmCache, env), 'npm', 'start'], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       const begun = performance.now();
