@@ -7,8 +7,8 @@
  * through the runner's WebSocket protocol and must satisfy their claims; last, the clone
  * must be as clean as it was (`git status`). Each step's time is printed.
  *
- * The fresh host is a bubblewrap container as root (full capabilities, the host's /sys
- * for cgroups, its own PID namespace, the host's network), which is what the set-up
+ * The fresh host is a bubblewrap container as root (full capabilities, the host's /proc
+ * and /sys for nested namespaces and cgroups, the host's network), which is what the set-up
  * scripts need of a real machine: root for apt-get, mount rights for mmdebstrap, user
  * namespaces or root for the runner's bubblewrap, a writable cgroup hierarchy.
  * Cached between runs (outside the repository): each host's base root, as a tarball (a new
@@ -17,7 +17,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { copyFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { ensureHostTarball, freshCache, freshHosts, runLogged, type FreshHost } from './hosts.ts';
@@ -52,7 +52,11 @@ function container(root: string, npmCache: string, env: Record<string, string>):
     '--dev-bind',
     '/dev',
     '/dev',
-    '--proc',
+    // The host's /proc, not a new one: bubblewrap's own --proc covers /proc/sys and friends
+    // with read-only binds, and the kernel then refuses a nested user namespace (the runner's
+    // sandboxes, the runtime check) a proc mount of its own ("mount_too_revealing").
+    '--bind',
+    '/proc',
     '/proc',
     '--bind',
     '/sys',
@@ -63,7 +67,8 @@ function container(root: string, npmCache: string, env: Record<string, string>):
     '--bind',
     npmCache,
     '/root/.npm',
-    '--unshare-pid',
+    // No PID namespace: with the host's /proc, a process must find itself there under the
+    // pid it knows (bubblewrap inside opens /proc/<its pid>/ns/…).
     '--unshare-ipc',
     '--unshare-uts',
     '--hostname',
@@ -113,6 +118,24 @@ async function waitForLesson(port: number, start: ChildProcess, timeoutMs: numbe
     await new Promise((resolve) => setTimeout(resolve, 1000));
   }
   throw new Error(`no lesson served at http://127.0.0.1:${port}${lesson} within ${timeoutMs / 1000} s`);
+}
+
+/** Every process whose root is the fresh host's (npm start, the site server, runs): SIGKILL until none is left. */
+function killInside(root: string): void {
+  for (let round = 0; round < 20; round++) {
+    let found = 0;
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        if (readlinkSync(`/proc/${pid}/root`) !== root) continue;
+        found += 1;
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // gone meanwhile, or not ours to read
+      }
+    }
+    if (!found) return;
+    execFileSync('sleep', ['0.2']);
+  }
 }
 
 function stopGroup(child: ChildProcess): Promise<void> {
@@ -167,6 +190,7 @@ async function newcomer(host: FreshHost, port: number): Promise<void> {
     console.log(`[fresh] ${host.release} in ${timings.reduce((sum, t) => sum + t.seconds, 0).toFixed(1)} s: ${timings.map((t) => `${t.step.split(':')[0]} ${t.seconds} s`).join('; ')}`);
   } finally {
     if (start) await stopGroup(start);
+    killInside(root);
     if (existsSync(work)) await rm(work, { recursive: true, force: true });
   }
 }
