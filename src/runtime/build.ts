@@ -3,8 +3,9 @@
  * cached (run by `npm start`, `npm test` and `npm run sandbox` through
  * src/tools/ensure-runner-deps.sh). A root that passes its quick check is reused at
  * once; a missing one is built with mmdebstrap, with progress shown; a cached one that
- * fails its check is said to and rebuilt. Every way this ends non-zero prints one line
- * saying why and what to do.
+ * fails its check is said to and rebuilt. Every failure it knows of prints one line saying
+ * why and what to do, and ends with `explainedFailure`: the code ensure-runner-deps.sh
+ * takes to mean "said"; any other code (Node crashing, a kill) gets the script's own line.
  *
  *   --print-root   print the root's path (after making sure it exists) and nothing else
  */
@@ -19,6 +20,9 @@ import { findProgram } from './programs.ts';
 const log = (line: string) => process.stderr.write(`[runtime] ${line}\n`);
 
 class BuildError extends Error {}
+
+/** Not 1, which Node itself ends with on an uncaught error: 3 means "the reason is printed". */
+const explainedFailure = 3;
 
 const mib = (bytes: number) => `${Math.round(bytes / (1024 * 1024))} MiB`;
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -219,7 +223,7 @@ async function main(): Promise<void> {
     const known = err instanceof BuildError || err instanceof RuntimeSpecError || err instanceof RuntimeCheckError;
     const message = known ? (err as Error).message : `unexpected error: ${(err as Error).stack ?? String(err)}`;
     process.stderr.write(`[runtime] cannot prepare the sandbox runtime: ${message}\n`);
-    process.exit(1);
+    process.exit(explainedFailure);
   }
 }
 

@@ -3,7 +3,9 @@
 # can (root on Debian), otherwise say exactly what is missing.
 set -eu
 . "$(dirname "$0")/host-lib.sh"
-chromium=${CHROMIUM_PATH:-/usr/bin/chromium}
+# Where Debian's package puts it (ASYNCLAB_DEBIAN_CHROMIUM only moves it for the tests'
+# simulated machines); CHROMIUM_PATH names another browser, which is never installed for you.
+chromium=${CHROMIUM_PATH:-${ASYNCLAB_DEBIAN_CHROMIUM:-/usr/bin/chromium}}
 [ -x "$chromium" ] && exit 0
 
 if can_apt && [ -z "${CHROMIUM_PATH:-}" ]; then

@@ -20,7 +20,9 @@ if [ -n "$missing" ]; then
   if can_apt && [ -z "${ASYNCLAB_DEPS_TRIED:-}" ]; then
     # shellcheck disable=SC2086 # a list of package names
     apt_install "the runner's Debian packages" $missing
-    ASYNCLAB_DEPS_TRIED=1 exec sh "$0" "$@"
+    # By its path from the project root, where we are now: "$0" may be relative to
+    # wherever the script was started from.
+    ASYNCLAB_DEPS_TRIED=1 exec sh src/tools/ensure-runner-deps.sh "$@"
   fi
   if can_apt; then
     fail "still missing after installing them: $missing (is the PATH missing /usr/bin?)"
@@ -35,7 +37,12 @@ set +e
 "$node" src/runtime/build.ts
 rc=$?
 set -e
-# build.ts explains its own failures (exit 1); anything else ended it from outside.
+# build.ts ends with 3 only after printing why; any other code (a crash, a kill, a Node
+# that ended 1 without a word) gets our own line.
 [ "$rc" -eq 0 ] && exit 0
-[ "$rc" -eq 1 ] && asynclab_said=1 && exit 1
-fail "building the sandbox runtime stopped with exit code $rc (killed?); run 'node src/runtime/build.ts' to see why"
+[ "$rc" -eq 3 ] && asynclab_said=1 && exit 1
+case $rc in
+  1) why="crashed?" ;;
+  *) why="killed?" ;;
+esac
+fail "building the sandbox runtime stopped with exit code $rc ($why); run 'node src/runtime/build.ts' to see why"

@@ -3,7 +3,10 @@
 # any other non-zero end (a command that failed under `set -e`) and names the step.
 . "$(dirname "$0")/host-packages.sh"
 
-asynclab_script=$(basename "$0" .sh)
+# Parameter expansion, not basename: a command failing here, before the trap below is
+# set, would end the script under `set -e` without a word.
+asynclab_script=${0##*/}
+asynclab_script=${asynclab_script%.sh}
 asynclab_step="starting"
 asynclab_said=""
 
@@ -37,12 +40,19 @@ apt_install() {
     echo "$asynclab_script: 'apt-get update' failed; trying the install with the package lists as they are" >&2
   fi
   step "installing $*"
+  # A fresh file of our own (not a fixed name in /tmp: concurrent runs, and root writing
+  # through a link someone else planted there).
+  apt_log=$(mktemp "${TMPDIR:-/tmp}/asynclab-apt.XXXXXX") ||
+    fail "cannot create a temporary file for apt-get's output in ${TMPDIR:-/tmp}: run 'apt-get install $*'"
   set +e
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/tmp/asynclab-apt.log 2>&1
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >"$apt_log" 2>&1
   rc=$?
   set -e
   if [ "$rc" -ne 0 ]; then
-    reason=$(grep -E '^(E|W):' /tmp/asynclab-apt.log | tail -n 1)
+    # Best effort: a failing grep or tail must not replace apt-get's reason by the trap's generic line.
+    reason=$(grep -E '^(E|W):' "$apt_log" | tail -n 1) || reason=""
+    rm -f "$apt_log" || true
     fail "apt-get could not install $* (exit $rc${reason:+: $reason}); run 'apt-get install $*' and read its message"
   fi
+  rm -f "$apt_log" || true
 }
