@@ -17,20 +17,20 @@ host_major=$(echo "$host_version" | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p')
 if [ ! -x node_modules/.bin/astro ] || [ ! -x node_modules/.bin/node ] ||
   [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "Installing npm dependencies…"
-  step "running npm install"
-  # `npm install` with the committed lock resolves exactly the locked versions. The lock
-  # keeps no registry URLs (so it reads the same from any registry or mirror): say so on
-  # the command line too, or an npm without that setting rewrites every entry.
+  step "running npm ci"
+  # `npm ci`: exactly the committed lock, and never a rewrite of it. `npm install` would
+  # rewrite it in the dialect of whatever npm the machine has (Debian 13's npm 9 drops
+  # the `libc` fields npm 11 writes), leaving a newcomer's clone changed.
   set +e
-  npm install --no-audit --no-fund --loglevel=error --omit-lockfile-registry-resolved
+  npm ci --no-audit --no-fund --loglevel=error
   rc=$?
   set -e
-  [ "$rc" -eq 0 ] || fail "npm install failed (exit $rc, its message is above): check that the npm registry is reachable, then run 'npm install'"
+  [ "$rc" -eq 0 ] || fail "npm ci failed (exit $rc, its message is above): check that the npm registry is reachable, then run 'npm ci'"
 fi
 
 step "checking Node 24"
 version=$(node_modules/.bin/node --version 2>/dev/null || echo "none")
 case "$version" in
   v24.*) ;;
-  *) fail "expected Node 24 from the 'node' devDependency, found $version in node_modules/.bin: run 'rm -rf node_modules && npm install'" ;;
+  *) fail "expected Node 24 from the 'node' devDependency, found $version in node_modules/.bin: run 'rm -rf node_modules && npm ci'" ;;
 esac

@@ -32,7 +32,7 @@ fi
 
 step "preparing the sandbox runtime"
 node=node_modules/.bin/node
-[ -x "$node" ] || fail "$node is missing: run 'npm install' first (npm start and npm test do)"
+[ -x "$node" ] || fail "$node is missing: run 'npm ci' first (npm start and npm test do)"
 set +e
 "$node" src/runtime/build.ts
 rc=$?

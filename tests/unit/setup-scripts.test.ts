@@ -295,7 +295,7 @@ echo "Setting up the packages (simulated)"`,
       'npm',
       o.npm === 'fails'
         ? 'echo "npm error code EAI_AGAIN" >&2; echo "npm error request to https://registry.npmjs.org/astro failed" >&2; exit 1'
-        : `[ "$1" = install ] || exit 0\n${realTool('mkdir')} -p node_modules && ${realTool('cp')} -R ${shq(payload)}/. node_modules/`,
+        : `[ "$1" = ci ] || exit 0\n${realTool('mkdir')} -p node_modules && ${realTool('cp')} -R ${shq(payload)}/. node_modules/`,
     );
   }
   if (o.python) {
@@ -542,7 +542,7 @@ test('the runtime step: build.ts explains its own failures; anything else gets a
   assert.match(stderrLines(killed).at(-1)!, /exit code 137 \(killed\?\)/);
   const none = (await play(buildNoNode)).run;
   assert.equal(none.code, 1);
-  assert.match(stderrLines(none).at(-1)!, /node_modules\/\.bin\/node is missing: run 'npm install' first/);
+  assert.match(stderrLines(none).at(-1)!, /node_modules\/\.bin\/node is missing: run 'npm ci' first/);
 });
 
 // ---------------------------------------------------------------------------------------
@@ -627,7 +627,7 @@ test('bootstrap: npm or node missing, Node too old, npm install failing: each sa
   assert.equal(callsTo(old, 'npm').length, 0);
   const failed = (await play(npmFails)).run;
   assert.equal(failed.code, 1);
-  assert.match(stderrLines(failed).at(-1)!, /^bootstrap: npm install failed \(exit 1, its message is above\)/);
+  assert.match(stderrLines(failed).at(-1)!, /^bootstrap: npm ci failed \(exit 1, its message is above\)/);
   const wrong = (await play(wrongProjectNode)).run;
   assert.equal(wrong.code, 1);
   assert.match(stderrLines(wrong).at(-1)!, /^bootstrap: expected Node 24 .*found v22\.1\.0/);
@@ -636,7 +636,7 @@ test('bootstrap: npm or node missing, Node too old, npm install failing: each sa
 test('bootstrap: installs when node_modules is missing or stale, and leaves an up-to-date one alone', async () => {
   const fresh = (await play(freshInstall)).run;
   assert.equal(fresh.code, 0, describe(fresh));
-  assert.deepEqual(callsTo(fresh, 'npm').map((c) => c.args), [['install', '--no-audit', '--no-fund', '--loglevel=error']]);
+  assert.deepEqual(callsTo(fresh, 'npm').map((c) => c.args), [['ci', '--no-audit', '--no-fund', '--loglevel=error']]);
   const same = (await play(upToDate)).run;
   assert.equal(same.code, 0, describe(same));
   assert.equal(callsTo(same, 'npm').length, 0);
