@@ -71,12 +71,17 @@ export class Runner {
           'Fix the above, or start it with RUNNER_UNSAFE=1 to run sandboxes unisolated on this machine (never on a shared one).',
       );
     }
+    const limits = options.limits ?? limitsFromEnv();
+    if (limits.cpuFraction !== undefined && !env.cgroups?.cpuLimit) {
+      // A throttled test run that silently ran at full speed would prove nothing.
+      throw new Error(`A CPU limit (cpuFraction ${limits.cpuFraction}) needs a writable cpu cgroup controller, and this machine offers none to the runner.`);
+    }
     const workRoot = await mkdtemp(path.join(tmpdir(), 'asynclab-runner-'));
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
     for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });
     const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox' });
-    return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir, services);
+    return new Runner(env, limits, unsafe, workRoot, etcDir, services);
   }
 
   get isolation(): 'bwrap' | 'none' {
