@@ -55,7 +55,7 @@ test('failures read like sentences', () => {
 
 test('a rule about spans the trace does not have fails and says so', () => {
   const results = checkExpect(expectOf({ serial: { lane: 'process' } }), model('why-async-serial'), ok);
-  assert.deepEqual(results, [{ ok: false, message: 'expected process work items in the trace, found none' }]);
+  assert.deepEqual(results, [{ ok: false, message: 'expected process work items in the trace, found none', messageZh: '预期追踪记录中有进程任务，但一个也没有' }]);
 });
 
 test('peak bounds: min and max together', () => {
@@ -80,6 +80,6 @@ test('spanMs bounds how long each matching span lasted', () => {
   const fails = checkExpect(expectOf({ spanMs: [{ lane: 'handler', match: '/async-sleep', max: 10 }, { lane: 'process', min: 1 }] }), serverModel, ok);
   assert.match(fails[0]!.message, /^expected every one of the handlers matching \/async-sleep to last at most 10 ms, the longest took \d+(\.\d)? ms$/);
   assert.equal(fails[0]!.ok, false);
-  assert.deepEqual(fails[1], { ok: false, message: 'expected process work items in the trace, found none' });
+  assert.deepEqual(fails[1], { ok: false, message: 'expected process work items in the trace, found none', messageZh: '预期追踪记录中有进程任务，但一个也没有' });
   assert.throws(() => expectOf({ spanMs: { lane: 'request' } }), /needs min or max/);
 });
