@@ -64,15 +64,30 @@ const nounZh: Record<Lane, { noun: string; measure: string }> = {
   process: { noun: '进程任务', measure: '个' },
 };
 
+/**
+ * Joins pieces of a Chinese sentence, with a space where Chinese meets a Latin letter or a
+ * digit (预期总耗时至少是 4 个…), as Chinese technical writing sets them. Only the joints:
+ * a piece's own text (a path, a quoted output line) is left as it is.
+ */
+const cjk = /[\u3400-\u9fff]/;
+const latin = /[A-Za-z0-9/]/;
+export function zhJoin(...pieces: string[]): string {
+  return pieces.reduce((out, piece) => {
+    const a = out.at(-1) ?? '';
+    const b = piece[0] ?? '';
+    return out + ((cjk.test(a) && latin.test(b)) || (latin.test(a) && cjk.test(b)) ? ' ' : '') + piece;
+  }, '');
+}
+
 const list = <T>(value: T | T[] | undefined): T[] => (value === undefined ? [] : Array.isArray(value) ? value : [value]);
 const what = (rule: LaneRule) => `${plural[rule.lane]}${rule.match ? ` matching ${rule.match}` : ''}`;
-const whatZh = (rule: LaneRule) => `${rule.match ? `匹配 ${rule.match} 的` : ''}${nounZh[rule.lane].noun}`;
+const whatZh = (rule: LaneRule) => zhJoin(rule.match ? `匹配 ${rule.match} 的` : '', nounZh[rule.lane].noun);
 const seen = (peak: number) => (peak <= 1 ? 'they ran one after another' : `${peak} ran at once`);
 const seenZh = (peak: number) => (peak <= 1 ? '它们是依次执行的' : `同时有 ${peak} 个在执行`);
 const missing = (rule: LaneRule): ExpectResult => ({
   ok: false,
   message: `expected ${what(rule)} in the trace, found none`,
-  messageZh: `预期追踪记录中有${whatZh(rule)}，但一个也没有`,
+  messageZh: zhJoin('预期追踪记录中有', whatZh(rule), '，但一个也没有'),
 });
 
 /** A group with its size: "the 4 thread work items matching x" / "4 个匹配 x 的线程任务". */
@@ -81,7 +96,7 @@ function group(rule: LaneRule, count: number): { en: string; zh: string } {
   const zh = nounZh[rule.lane];
   return {
     en: count === 0 ? `no ${plural[rule.lane]}${match}` : count === 1 ? `the one ${singular[rule.lane]}${match}` : `the ${count} ${plural[rule.lane]}${match}`,
-    zh: `${count} ${zh.measure}${rule.match ? `匹配 ${rule.match} 的` : ''}${zh.noun}`,
+    zh: zhJoin(`${count} ${zh.measure}`, rule.match ? `匹配 ${rule.match} 的` : '', zh.noun),
   };
 }
 
@@ -91,19 +106,19 @@ function group(rule: LaneRule, count: number): { en: string; zh: string } {
  */
 function statPhrase(stat: SpanStat, rule: LaneRule, count: number): { en: string; zh: string } {
   const g = group(rule, count);
-  if (count === 0) return { en: `the summed time of ${g.en} (0 ms)`, zh: `${g.zh}的耗时总和（0 ms）` };
-  if (count === 1) return { en: `the ${singular[rule.lane]}${rule.match ? ` matching ${rule.match}` : ''}`, zh: `${whatZh(rule)}的耗时` };
+  if (count === 0) return { en: `the summed time of ${g.en} (0 ms)`, zh: zhJoin(g.zh, '的耗时总和（0 ms）') };
+  if (count === 1) return { en: `the ${singular[rule.lane]}${rule.match ? ` matching ${rule.match}` : ''}`, zh: zhJoin(whatZh(rule), '的耗时') };
   switch (stat) {
     case 'longest':
-      return { en: `the longest of ${g.en}`, zh: `${g.zh}中最长耗时` };
+      return { en: `the longest of ${g.en}`, zh: zhJoin(g.zh, '中最长耗时') };
     case 'shortest':
-      return { en: `the shortest of ${g.en}`, zh: `${g.zh}中最短耗时` };
+      return { en: `the shortest of ${g.en}`, zh: zhJoin(g.zh, '中最短耗时') };
     case 'mean':
-      return { en: `the average of ${g.en}`, zh: `${g.zh}的平均耗时` };
+      return { en: `the average of ${g.en}`, zh: zhJoin(g.zh, '的平均耗时') };
     case 'sum':
-      return { en: `the summed time of ${g.en}`, zh: `${g.zh}的耗时总和` };
+      return { en: `the summed time of ${g.en}`, zh: zhJoin(g.zh, '的耗时总和') };
     case 'extent':
-      return { en: `the time from the first of ${g.en} starting to the last ending`, zh: `${g.zh}从第一个开始到最后一个结束的时长` };
+      return { en: `the time from the first of ${g.en} starting to the last ending`, zh: zhJoin(g.zh, '从第一个开始到最后一个结束的时长') };
   }
 }
 
@@ -135,11 +150,12 @@ interface Measured {
   us: number;
   phrase: { en: string; zh: string };
 }
-function measure(model: TraceModel, q: SpanQuantity): Measured | ExpectResult {
+function measure(model: TraceModel, q: SpanQuantity, role: 'subject' | 'base'): Measured | ExpectResult {
   const spans = spansOf(model, q.lane, q.match);
   // The sum of no spans is 0: "the pool's hashing blocked the loop for at most a tenth of
-  // its time" holds when it never blocked it at all. Longest, mean, … of nothing are not numbers.
-  if (!spans.length && q.of !== 'sum') return missing(q);
+  // its time" holds when it never blocked it at all. Longest, mean, … of nothing are not
+  // numbers, and nothing to compare with is a claim about spans the run does not have.
+  if (!spans.length && (q.of !== 'sum' || role === 'base')) return missing(q);
   return { us: spanStat(spans, q.of), phrase: statPhrase(q.of, q, spans.length) };
 }
 const isResult = (m: Measured | ExpectResult): m is ExpectResult => 'ok' in m;
@@ -161,14 +177,14 @@ function ratioResults(
     out.push({
       ok: ratio >= bounds.min,
       message: `expected ${subject.en} to be at least ${bounds.min}× ${base.en}, saw ${times(ratio)}×${tail.en}`,
-      messageZh: `预期${subject.zh}至少是${base.zh}的 ${bounds.min} 倍，实际为 ${times(ratio)} 倍${tail.zh}`,
+      messageZh: zhJoin('预期', subject.zh, '至少是', base.zh, `的 ${bounds.min} 倍，实际为 ${times(ratio)} 倍`, tail.zh),
     });
   }
   if (bounds.max !== undefined) {
     out.push({
       ok: ratio <= bounds.max,
       message: `expected ${subject.en} to be at most ${bounds.max}× ${base.en}, saw ${times(ratio)}×${tail.en}`,
-      messageZh: `预期${subject.zh}不超过${base.zh}的 ${bounds.max} 倍，实际为 ${times(ratio)} 倍${tail.zh}`,
+      messageZh: zhJoin('预期', subject.zh, '不超过', base.zh, `的 ${bounds.max} 倍，实际为 ${times(ratio)} 倍`, tail.zh),
     });
   }
   return out;
@@ -178,7 +194,7 @@ function ratioResults(
 const zeroBase = (base: { en: string; zh: string }): ExpectResult => ({
   ok: false,
   message: `cannot compare with ${base.en}: it is 0 ms`,
-  messageZh: `无法与${base.zh}比较：它为 0 ms`,
+  messageZh: zhJoin('无法与', base.zh, '比较：它为 0 ms'),
 });
 
 export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOutcome): ExpectResult[] {
@@ -189,14 +205,14 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
       results.push({
         ok: value >= r.min,
         message: `expected ${label.en} to be at least ${r.min} ms, saw ${value} ms`,
-        messageZh: `预期${label.zh}至少为 ${r.min} ms，实际为 ${value} ms`,
+        messageZh: zhJoin('预期', label.zh, `至少为 ${r.min} ms，实际为 ${value} ms`),
       });
     }
     if (r.max !== undefined) {
       results.push({
         ok: value <= r.max,
         message: `expected ${label.en} to be at most ${r.max} ms, saw ${value} ms`,
-        messageZh: `预期${label.zh}不超过 ${r.max} ms，实际为 ${value} ms`,
+        messageZh: zhJoin('预期', label.zh, `不超过 ${r.max} ms，实际为 ${value} ms`),
       });
     }
   };
@@ -233,7 +249,7 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
       return {
         ok: low && high,
         message: `expected the peak concurrency of ${what(rule)} to be ${bounds.join(' and ')}, saw peak ${peak}: ${seen(peak)}`,
-        messageZh: `预期${whatZh(rule)}的并发峰值${bounds.join(' 且 ')}，实际峰值为 ${peak}：${seenZh(peak)}`,
+        messageZh: zhJoin('预期', whatZh(rule), `的并发峰值 ${bounds.join(' 且 ')}，实际峰值为 ${peak}：${seenZh(peak)}`),
       };
     });
   }
@@ -241,7 +257,7 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
     withSpans(rule, (peak) => ({
       ok: peak <= 1,
       message: `expected ${what(rule)} to run one after another (peak 1), saw peak ${peak}: ${seen(peak)}`,
-      messageZh: `预期${whatZh(rule)}依次执行（峰值 1），实际峰值为 ${peak}：${seenZh(peak)}`,
+      messageZh: zhJoin('预期', whatZh(rule), `依次执行（峰值 1），实际峰值为 ${peak}：${seenZh(peak)}`),
     }));
   }
   for (const rule of list<ConcurrentRule>(expect.concurrent)) {
@@ -249,7 +265,7 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
     withSpans(rule, (peak) => ({
       ok: peak >= min,
       message: `expected ${what(rule)} to overlap (peak ≥ ${min}), saw peak ${peak}: ${seen(peak)}`,
-      messageZh: `预期${whatZh(rule)}彼此重叠（峰值 ≥ ${min}），实际峰值为 ${peak}：${seenZh(peak)}`,
+      messageZh: zhJoin('预期', whatZh(rule), `彼此重叠（峰值 ≥ ${min}），实际峰值为 ${peak}：${seenZh(peak)}`),
     }));
   }
   for (const rule of list<DurationRule>(expect.spanMs)) {
@@ -264,7 +280,7 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
       results.push({
         ok: shortest >= rule.min,
         message: `expected every one of the ${what(rule)} to last at least ${rule.min} ms, the shortest took ${shortest} ms`,
-        messageZh: `预期每个${whatZh(rule)}耗时至少 ${rule.min} ms，最短的用了 ${shortest} ms`,
+        messageZh: zhJoin('预期每个', whatZh(rule), `耗时至少 ${rule.min} ms，最短的用了 ${shortest} ms`),
       });
     }
     if (rule.max !== undefined) {
@@ -272,13 +288,13 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
       results.push({
         ok: longest <= rule.max,
         message: `expected every one of the ${what(rule)} to last at most ${rule.max} ms, the longest took ${longest} ms`,
-        messageZh: `预期每个${whatZh(rule)}耗时不超过 ${rule.max} ms，最长的用了 ${longest} ms`,
+        messageZh: zhJoin('预期每个', whatZh(rule), `耗时不超过 ${rule.max} ms，最长的用了 ${longest} ms`),
       });
     }
   }
 
   for (const rule of list<WallVsSpansRule>(expect.wallVsSpans)) {
-    const base = measure(model, rule);
+    const base = measure(model, rule, 'base');
     if (isResult(base)) {
       results.push(base);
       continue;
@@ -298,8 +314,8 @@ export function checkExpect(expect: SandboxExpect, model: TraceModel, run: RunOu
   }
 
   for (const rule of list<SpanRatioRule>(expect.spanRatio)) {
-    const subject = measure(model, rule);
-    const base = measure(model, rule.vs);
+    const subject = measure(model, rule, 'subject');
+    const base = measure(model, rule.vs, 'base');
     if (isResult(subject) || isResult(base)) {
       for (const m of [subject, base]) if (isResult(m)) results.push(m);
       continue;
