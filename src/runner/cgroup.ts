@@ -2,9 +2,11 @@
  * One control group per run: the pids controller caps processes + threads (fork
  * bombs), the memory controller caps RSS + tmpfs (memory bombs) and tells us when the
  * OOM killer fired, and both list every process of the run so none survives it.
- * cgroup v1 (separate pids/memory hierarchies) and v2 (unified) are supported; the
- * run's group is created under the runner's own, so it counts against whatever
- * limits the runner itself lives in.
+ * Optionally the cpu controller caps the whole run to a fraction of one CPU (CFS
+ * bandwidth: quota per period), so a test can run a sandbox as if on a slow or busy
+ * machine. cgroup v1 (separate pids/memory/cpu hierarchies) and v2 (unified) are
+ * supported; the run's group is created under the runner's own, so it counts against
+ * whatever limits the runner itself lives in.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
@@ -13,6 +15,11 @@ import path from 'node:path';
 export interface RunCgroupLimits {
   memoryBytes: number;
   processes: number;
+  /**
+   * CPU time the whole run may use per wall-clock second, in CPUs: 0.3 is 30 % of one
+   * CPU shared by all its processes and threads. Undefined: no CPU limit.
+   */
+  cpuFraction?: number | undefined;
 }
 
 export interface RunCgroupStats {
@@ -31,12 +38,28 @@ export interface RunCgroup {
 
 export interface CgroupSupport {
   version: 1 | 2;
+  /** Whether `create` can honour `cpuFraction` (a cpu controller we may write to); if not, asking for one throws. */
+  cpuLimit: boolean;
   create(name: string, limits: RunCgroupLimits): Promise<RunCgroup>;
   /** Removes this process's (empty) folder of run groups. */
   close(): Promise<void>;
 }
 
 const root = '/sys/fs/cgroup';
+
+/** CFS bandwidth period: 100 ms, the kernel's default, so a throttled run is paused in slices of at most that. */
+const cpuPeriodUs = 100_000;
+
+/** The CFS quota for a fraction of one CPU; the kernel refuses quotas under 1 ms. */
+function cpuQuotaUs(fraction: number): number {
+  if (!(fraction > 0) || !Number.isFinite(fraction)) throw new Error(`cpuFraction must be a positive number, got ${fraction}`);
+  return Math.max(1_000, Math.round(fraction * cpuPeriodUs));
+}
+
+function noCpuController(): never {
+  // Never silently run unthrottled: a test that asked for a slow CPU would pass for the wrong reason.
+  throw new Error('a CPU limit was asked for, but the runner cannot write to a cpu cgroup controller');
+}
 
 /** The path of this process's group in a v1 hierarchy (`memory`) or in v2 (`''`). */
 function ownGroup(controller: string): string | undefined {
@@ -127,25 +150,46 @@ async function v1(): Promise<CgroupSupport | undefined> {
     return undefined;
   }
   if (!(await writable(pidsBase)) || !(await writable(memBase))) return undefined;
+  // The cpu hierarchy is optional (only CPU-limited runs join it). Where it is mounted
+  // together with cpuacct (`cpu,cpuacct`), /sys/fs/cgroup/cpu is the usual link to it.
+  const cpuOwn = ownGroup('cpu');
+  let cpuBase: string | undefined = cpuOwn === undefined ? undefined : path.join(root, 'cpu', cpuOwn, 'asynclab', String(process.pid));
+  if (cpuBase) {
+    const ok = await mkdir(cpuBase, { recursive: true }).then(() => writable(cpuBase!), () => false);
+    if (!ok || !existsSync(path.join(cpuBase, 'cpu.cfs_quota_us'))) cpuBase = undefined;
+  }
   return {
     version: 1,
+    cpuLimit: cpuBase !== undefined,
     async close() {
       await rmdir(pidsBase).catch(() => undefined);
       await rmdir(memBase).catch(() => undefined);
+      if (cpuBase) await rmdir(cpuBase).catch(() => undefined);
     },
     async create(name, limits) {
       const pidsDir = path.join(pidsBase, name);
       const memDir = path.join(memBase, name);
+      let cpuDir: string | undefined;
+      if (limits.cpuFraction !== undefined) {
+        if (!cpuBase) noCpuController();
+        cpuDir = path.join(cpuBase, name);
+      }
       // recursive: another runner of this process may have removed the (then empty) base on close.
       await mkdir(pidsDir, { recursive: true });
       await mkdir(memDir, { recursive: true });
+      if (cpuDir && limits.cpuFraction !== undefined) {
+        await mkdir(cpuDir, { recursive: true });
+        await writeFile(path.join(cpuDir, 'cpu.cfs_period_us'), String(cpuPeriodUs));
+        await writeFile(path.join(cpuDir, 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpuFraction)));
+      }
       await writeFile(path.join(pidsDir, 'pids.max'), String(limits.processes));
       await writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
       // Without this the group could swap instead of hitting the limit.
       if (existsSync(path.join(memDir, 'memory.memsw.limit_in_bytes'))) {
         await writeFile(path.join(memDir, 'memory.memsw.limit_in_bytes'), String(limits.memoryBytes));
       }
-      const procsFiles = [path.join(pidsDir, 'cgroup.procs'), path.join(memDir, 'cgroup.procs')];
+      // The sandbox's first process writes its pid into each of these before it execs anything.
+      const procsFiles = [path.join(pidsDir, 'cgroup.procs'), path.join(memDir, 'cgroup.procs'), ...(cpuDir ? [path.join(cpuDir, 'cgroup.procs')] : [])];
       return {
         procsFiles,
         pids: () => listPids(procsFiles),
@@ -159,6 +203,7 @@ async function v1(): Promise<CgroupSupport | undefined> {
           await killAll(procsFiles);
           await removeDir(pidsDir);
           await removeDir(memDir);
+          if (cpuDir) await removeDir(cpuDir);
         },
       };
     },
@@ -177,8 +222,16 @@ async function v2(): Promise<CgroupSupport | undefined> {
   } catch {
     return undefined;
   }
+  // The cpu controller is optional: delegate it too where the parent offers it. Enabling
+  // it only changes anything for a run that sets cpu.max (its default is "max").
+  const enableCpu = async () => {
+    await writeFile(path.join(root, own, 'asynclab', 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
+    return writeFile(path.join(base, 'cgroup.subtree_control'), '+cpu').then(() => true, () => false);
+  };
+  const cpuLimit = await enableCpu();
   return {
     version: 2,
+    cpuLimit,
     async close() {
       await rmdir(base).catch(() => undefined);
     },
@@ -187,7 +240,9 @@ async function v2(): Promise<CgroupSupport | undefined> {
       // The base may have been removed by another runner of this process closing: restore it.
       await mkdir(base, { recursive: true });
       await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory').catch(() => undefined);
+      if (limits.cpuFraction !== undefined && !(cpuLimit && (await enableCpu()))) noCpuController();
       await mkdir(dir);
+      if (limits.cpuFraction !== undefined) await writeFile(path.join(dir, 'cpu.max'), `${cpuQuotaUs(limits.cpuFraction)} ${cpuPeriodUs}`);
       await writeFile(path.join(dir, 'pids.max'), String(limits.processes));
       await writeFile(path.join(dir, 'memory.max'), String(limits.memoryBytes));
       await writeFile(path.join(dir, 'memory.swap.max'), '0').catch(() => undefined);

@@ -95,6 +95,7 @@ export class Job {
         this.cgroup = await this.ctx.env.cgroups.create(`run-${this.id}`, {
           memoryBytes: this.ctx.limits.memoryBytes,
           processes: this.ctx.limits.processes,
+          cpuFraction: this.ctx.limits.cpuFraction,
         });
       }
       ({ code, signal } = await this.spawnAndWait(dir));

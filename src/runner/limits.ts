@@ -41,6 +41,12 @@ export interface Limits {
   concurrency: number;
   /** Runs waiting; beyond this a new run is refused as busy. */
   queue: number;
+  /**
+   * CPU for the whole run, in CPUs per wall-clock second (cpu cgroup bandwidth → the run is
+   * paused when it has used its share of each 100 ms). Unset: no limit. Tests set it
+   * (e.g. 0.3) to check that sandboxes' claims hold on a slow or busy machine.
+   */
+  cpuFraction?: number | undefined;
 }
 
 const MiB = 1024 * 1024;

@@ -76,6 +76,11 @@ export class Runner {
           'Fix the above, or start it with RUNNER_UNSAFE=1 to run sandboxes unisolated on this machine (never on a shared one).',
       );
     }
+    const limits = options.limits ?? limitsFromEnv();
+    if (limits.cpuFraction !== undefined && !env.cgroups?.cpuLimit) {
+      // A throttled test run that silently ran at full speed would prove nothing.
+      throw new Error(`A CPU limit (cpuFraction ${limits.cpuFraction}) needs a writable cpu cgroup controller, and this machine offers none to the runner.`);
+    }
     const workRoot = await mkdtemp(path.join(tmpdir(), 'asynclab-runner-'));
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
@@ -84,7 +89,7 @@ export class Runner {
     // The servers run from the pinned runtime too (PostgreSQL and Redis of the same Debian release).
     const system = !unsafe && env.system.pinned && env.bwrap ? { bwrap: env.bwrap, root: env.system.root } : undefined;
     const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox', system });
-    return new Runner(env, options.limits ?? limitsFromEnv(), unsafe, workRoot, etcDir, services);
+    return new Runner(env, limits, unsafe, workRoot, etcDir, services);
   }
 
   get isolation(): 'bwrap' | 'none' {

@@ -28,6 +28,27 @@ export class SandboxError extends Error {
 /** Files bigger than this are not sandbox sources (the runner's source limit is smaller still). */
 const maxFileBytes = 256 * 1024;
 
+interface Issue {
+  code: string;
+  path: PropertyKey[];
+  message: string;
+  errors?: Issue[][];
+  keys?: string[];
+}
+
+/**
+ * A rule that may be one object or a list (`"spanMs": {…}` or `[{…}, {…}]`) is a union,
+ * and zod reports a bad one as "Invalid input" at the union. Report the branch the author
+ * meant instead (the one whose shape matched: no type error at its own level), so the
+ * error names the field: `expect.wallVsSpans.of: Invalid option …`.
+ */
+function innermost(issue: Issue): Issue[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const meant = issue.errors.find((branch) => branch.length && !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
+  if (!meant) return [issue];
+  return meant.flatMap((i) => innermost({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /**
  * Reads `sandboxesDir/<id>/`: the manifest (validated) and every other file as text.
  * Throws a SandboxError naming file and field for anything wrong.
@@ -48,9 +69,9 @@ export async function loadSandbox(sandboxesDir: string, id: string, projectRoot 
   const parsed = sandboxManifest.safeParse(raw);
   if (!parsed.success) {
     throw new SandboxError(
-      parsed.error.issues.map((i) => ({
+      parsed.error.issues.flatMap(innermost).map((i) => ({
         file: rel(manifestPath),
-        field: i.code === 'unrecognized_keys' ? (i as { keys: string[] }).keys.join(', ') : i.path.map(String).join('.') || 'manifest',
+        field: [...i.path.map(String), ...(i.code === 'unrecognized_keys' && i.keys ? [i.keys.join(', ')] : [])].join('.') || 'manifest',
         message: i.message,
       })),
     );

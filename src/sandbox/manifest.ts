@@ -124,11 +124,50 @@ const durationRule = laneRule
 const oneOrMany = <T extends z.ZodType>(rule: T) => z.union([rule, z.array(rule).min(1)]);
 
 /**
+ * Relative rules: claims about CPU-bound work compare quantities of the same run, so they
+ * hold on a fast CPU, a slow one and a busy one alike (DESIGN §3). A ratio's bounds are
+ * plain numbers (2 means 2×), a share's are 0..1.
+ */
+export const spanStats = ['longest', 'shortest', 'mean', 'sum', 'extent'] as const;
+/** One number from a group of spans: the longest/shortest/mean duration, their sum, or their extent (first start to last end). */
+const spanQuantity = laneRule.extend({ of: z.enum(spanStats) }).strict();
+const ratioBounds = {
+  min: z.number().positive().optional(),
+  max: z.number().positive().optional(),
+};
+const needsBound = (r: { min?: number | undefined; max?: number | undefined }) => r.min !== undefined || r.max !== undefined;
+const boundsInOrder = (r: { min?: number | undefined; max?: number | undefined }) => r.min === undefined || r.max === undefined || r.min <= r.max;
+/** The run's wall time ÷ a quantity of a group of spans: `{ lane: 'thread', of: 'sum', max: 0.35 }`. */
+const wallVsSpansRule = spanQuantity
+  .extend(ratioBounds)
+  .strict()
+  .refine(needsBound, 'needs min or max')
+  .refine(boundsInOrder, 'min is larger than max');
+/** A quantity of one group of spans ÷ a quantity of another: `{ lane, match, of, vs: { lane, match, of }, min }`. */
+const spanRatioRule = spanQuantity
+  .extend({ vs: spanQuantity, ...ratioBounds })
+  .strict()
+  .refine(needsBound, 'needs min or max')
+  .refine(boundsInOrder, 'min is larger than max');
+/** The time the event loop was blocked ÷ the wall time. */
+const shareRule = z
+  .object({ min: z.number().min(0).optional(), max: z.number().min(0).optional() })
+  .strict()
+  .refine(needsBound, 'needs min or max')
+  .refine(boundsInOrder, 'min is larger than max');
+
+/**
  * The timing claim a lesson makes, checked against the run's trace in CI (src/timeline/expect.ts).
  * `wallMs` is the span of the run's activity (its requests, else its tasks); `serial` means
  * the matching spans never overlapped; `concurrent` that at least `min` (default 2) did;
  * `spanMs` that every matching span lasted between `min` and `max` ms (e.g. the POSTs
  * were answered fast while the jobs they queued ran long).
+ *
+ * Relative rules (for CPU-bound work, whose milliseconds depend on the machine):
+ * `wallVsSpans` bounds the wall time as a multiple of a quantity of matching spans;
+ * `spanRatio` bounds one group's quantity as a multiple of another's; `loopBlockedShare`
+ * bounds the share of the wall time the event loop was blocked (0..1; with several
+ * worker loops their sum, which can pass 1).
  */
 export const sandboxExpect = z
   .object({
@@ -138,6 +177,9 @@ export const sandboxExpect = z
     serial: oneOrMany(laneRule).optional(),
     concurrent: oneOrMany(concurrentRule).optional(),
     spanMs: oneOrMany(durationRule).optional(),
+    wallVsSpans: oneOrMany(wallVsSpansRule).optional(),
+    spanRatio: oneOrMany(spanRatioRule).optional(),
+    loopBlockedShare: shareRule.optional(),
     exitCode: z.number().int().optional(),
     stdoutIncludes: z.array(z.string().min(1)).optional(),
   })
@@ -196,6 +238,11 @@ export type LaneRule = z.infer<typeof laneRule>;
 export type PeakRule = z.infer<typeof peakRule>;
 export type ConcurrentRule = z.infer<typeof concurrentRule>;
 export type DurationRule = z.infer<typeof durationRule>;
+export type SpanStat = (typeof spanStats)[number];
+export type SpanQuantity = z.infer<typeof spanQuantity>;
+export type WallVsSpansRule = z.infer<typeof wallVsSpansRule>;
+export type SpanRatioRule = z.infer<typeof spanRatioRule>;
+export type ShareRule = z.infer<typeof shareRule>;
 
 /** Files of a sandbox by relative path (`main.py`, `app/routes.py`). */
 export type SandboxFiles = Record<string, string>;

@@ -265,6 +265,50 @@ test('the CPU-time limit stops a busy process with its own reason (limit lowered
   }
 });
 
+test('a CPU limit of 30 % gives a busy run 30 % of one CPU, shared by all its processes', async () => {
+  assert.ok(runner.env.cgroups?.cpuLimit, 'this machine offers no writable cpu cgroup controller');
+  // Two processes spin for 2 s of wall time each; the run's CPU time over that wall time
+  // is what the limit grants. A relative measurement: it holds on a fast or slow machine.
+  const source = [
+    'import os, time',
+    'def spin(seconds):',
+    '    end = time.monotonic() + seconds',
+    '    while time.monotonic() < end:',
+    '        pass',
+    'start = time.monotonic()',
+    'child = os.fork()',
+    'if child == 0:',
+    '    spin(2.0)',
+    '    os._exit(0)',
+    'spin(2.0)',
+    'os.waitpid(child, 0)',
+    'wall = time.monotonic() - start',
+    't = os.times()',
+    'cpu = t.user + t.system + t.children_user + t.children_system',
+    'print(f"{cpu / wall:.3f}")',
+    '',
+  ].join('\n');
+  const throttled = await Runner.start({ limits: { ...runner.limits, cpuFraction: 0.3 } });
+  try {
+    const r = await runToEnd(throttled, python(source, { timeoutMs: 15000 }));
+    assert.equal(r.exit.reason, null, JSON.stringify(r.exit) + r.stderr);
+    const share = Number(r.stdout.trim());
+    assert.ok(share > 0.22 && share < 0.38, `the run used ${share} CPUs per wall second under a 0.3 limit`);
+  } finally {
+    await throttled.close();
+  }
+  const own = readFileSync('/proc/self/cgroup', 'utf8').split('\n').find((l) => l.split(':')[1]?.split(',').includes('cpu'));
+  if (own && runner.env.cgroups?.version === 1) {
+    const base = path.join('/sys/fs/cgroup/cpu', own.split(':')[2]!, 'asynclab', String(process.pid));
+    assert.deepEqual(existsSync(base) ? readdirSync(base).filter((n) => n.startsWith('run-')) : [], [], 'no cpu group left behind');
+  }
+});
+
+test('a CPU limit is refused rather than ignored where no cpu controller can be written', async () => {
+  const env = { ...runner.env, cgroups: runner.env.cgroups && { ...runner.env.cgroups, cpuLimit: false } };
+  await assert.rejects(Runner.start({ env, limits: { ...runner.limits, cpuFraction: 0.3 } }), /needs a writable cpu cgroup controller/);
+});
+
 test('the open-files limit holds inside the sandbox', async () => {
   const source = 'import os\nfds = []\ntry:\n    while True:\n        fds.append(os.open("/dev/null", os.O_RDONLY))\nexcept OSError as exc:\n    print(len(fds) + 4, exc.errno)\n';
   const r = await runToEnd(runner, python(source));

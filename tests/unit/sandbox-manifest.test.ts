@@ -56,6 +56,11 @@ test('bad manifests are rejected naming the file and the field', async () => {
   assert.deepEqual(await problems({ ...good, needs: ['gpu'] }), [`${file} needs.0`]);
   assert.deepEqual(await problems({ ...good, expect: { wallMs: {} } }), [`${file} expect.wallMs`]);
   assert.deepEqual(await problems('{ "id": '), [`${file} json`]);
+  // A rule given as one object or a list names the field inside it, not just the rule.
+  assert.deepEqual(await problems({ ...good, expect: { wallVsSpans: { lane: 'thread', of: 'median', max: 1 } } }), [`${file} expect.wallVsSpans.of`]);
+  assert.deepEqual(await problems({ ...good, expect: { spanRatio: [{ lane: 'loop', of: 'sum', vs: { lane: 'handler' }, min: 1 }] } }), [`${file} expect.spanRatio.0.vs.of`]);
+  assert.deepEqual(await problems({ ...good, expect: { spanMs: { lane: 'request', mach: 'x', max: 1 } } }), [`${file} expect.spanMs.mach`]);
+  assert.deepEqual(await problems({ ...good, expect: { loopBlockedShare: { min: 0.9, max: 0.5 } } }), [`${file} expect.loopBlockedShare`]);
 });
 
 test('the folder name, the entry file and file names are checked too', async () => {
