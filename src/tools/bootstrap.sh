@@ -7,12 +7,14 @@ set -eu
 cd "$(dirname "$0")/../.."
 
 step "looking for Node.js and npm"
-command -v npm >/dev/null 2>&1 || fail "npm is missing: install Node.js 20 or newer with npm (Debian: sudo apt-get install $host_node_packages)"
-command -v node >/dev/null 2>&1 || fail "node is missing: install Node.js 20 or newer (Debian: sudo apt-get install $host_node_packages)"
+command -v npm >/dev/null 2>&1 || fail "npm is missing: install Node.js 18 or newer with npm (Debian: sudo apt-get install $host_node_packages)"
+command -v node >/dev/null 2>&1 || fail "node is missing: install Node.js 18 or newer (Debian: sudo apt-get install $host_node_packages)"
 host_version=$(node --version 2>/dev/null || echo unknown)
 host_major=$(echo "$host_version" | sed -n 's/^v\([0-9][0-9]*\)\..*/\1/p')
-[ -n "$host_major" ] || fail "cannot tell the version of 'node' ($host_version): install Node.js 20 or newer"
-[ "$host_major" -ge 20 ] || fail "Node.js $host_version is too old to install the project: install Node.js 20 or newer (the project then brings its own Node 24)"
+[ -n "$host_major" ] || fail "cannot tell the version of 'node' ($host_version): install Node.js 18 or newer"
+# The host's Node only runs `npm ci`; every npm script then runs on the project's own Node 24.
+# 18 is what Debian 12 ships (`apt-get install nodejs npm`), and its npm 9 installs the lock.
+[ "$host_major" -ge 18 ] || fail "Node.js $host_version is too old to install the project: install Node.js 18 or newer (the project then brings its own Node 24)"
 
 if [ ! -x node_modules/.bin/astro ] || [ ! -x node_modules/.bin/node ] ||
   [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -606,7 +606,8 @@ test('build.ts: mmdebstrap failing ends with one line naming the mirror and what
 
 const noNpm = scenario({ name: 'npm missing', script: 'bootstrap', machine: { npm: 'absent', installed: false } });
 const noHostNode = scenario({ name: 'node missing', script: 'bootstrap', machine: { hostNode: 'absent', installed: false } });
-const oldNode = scenario({ name: 'Node 18', script: 'bootstrap', machine: { hostNode: 'v18.19.0', installed: false } });
+const oldNode = scenario({ name: 'Node 16', script: 'bootstrap', machine: { hostNode: 'v16.20.2', installed: false } });
+const debian12Node = scenario({ name: 'Node 18 (Debian 12)', script: 'bootstrap', machine: { hostNode: 'v18.19.0', installed: false } });
 const npmFails = scenario({ name: 'npm install fails', script: 'bootstrap', machine: { npm: 'fails', installed: false } });
 const wrongProjectNode = scenario({ name: 'npm install brings Node 22', script: 'bootstrap', machine: { installed: false, installedNodeVersion: 'v22.1.0' } });
 const freshInstall = scenario({ name: 'npm install needed and works', script: 'bootstrap', machine: { installed: false } });
@@ -615,16 +616,20 @@ const upToDate = scenario({ name: 'node_modules up to date', script: 'bootstrap'
 test('bootstrap: npm or node missing, Node too old, npm install failing: each says so', async () => {
   const npm = (await play(noNpm)).run;
   assert.equal(npm.code, 1);
-  assert.deepEqual(stderrLines(npm), ['bootstrap: npm is missing: install Node.js 20 or newer with npm (Debian: sudo apt-get install nodejs npm)']);
+  assert.deepEqual(stderrLines(npm), ['bootstrap: npm is missing: install Node.js 18 or newer with npm (Debian: sudo apt-get install nodejs npm)']);
   const node = (await play(noHostNode)).run;
   assert.equal(node.code, 1);
   assert.match(stderrLines(node)[0]!, /^bootstrap: node is missing: .*apt-get install nodejs npm/);
   const old = (await play(oldNode)).run;
   assert.equal(old.code, 1);
   assert.deepEqual(stderrLines(old), [
-    'bootstrap: Node.js v18.19.0 is too old to install the project: install Node.js 20 or newer (the project then brings its own Node 24)',
+    'bootstrap: Node.js v16.20.2 is too old to install the project: install Node.js 18 or newer (the project then brings its own Node 24)',
   ]);
   assert.equal(callsTo(old, 'npm').length, 0);
+  // Debian 12's own nodejs is 18: enough to run npm ci, after which everything runs on Node 24.
+  const debian12 = (await play(debian12Node)).run;
+  assert.equal(debian12.code, 0, describe(debian12));
+  assert.deepEqual(callsTo(debian12, 'npm').map((c) => c.args[0]), ['ci']);
   const failed = (await play(npmFails)).run;
   assert.equal(failed.code, 1);
   assert.match(stderrLines(failed).at(-1)!, /^bootstrap: npm ci failed \(exit 1, its message is above\)/);
@@ -737,7 +742,7 @@ function randomScenarios(seed: number, count: number): Scenario[] {
       root: chance(0.5),
       apt: pick(['none', 'ok', 'ok', 'install-fails', 'update-fails', 'installs-nothing'] as const),
       programs: hostPrograms.filter(() => chance(0.6)),
-      hostNode: pick(['absent', 'v18.19.0', 'v20.19.2', 'v22.12.0', 'garbage']),
+      hostNode: pick(['absent', 'v16.20.2', 'v18.19.0', 'v20.19.2', 'v22.12.0', 'garbage']),
       npm: pick(['absent', 'ok', 'ok', 'fails'] as const),
       installed: chance(0.5),
       projectNode: pick(['ok', 'ok', 'explains', 'silent-1', 'killed', 'absent'] as const),
