@@ -36,7 +36,7 @@ const packageFiles: Record<string, string[]> = {
 };
 
 /** Real tools the scripts may use (linked into bin/); everything else on PATH is a stub. */
-const basicTools = ['dirname', 'basename', 'sed', 'grep', 'cat', 'env', 'mkdir', 'rm', 'tail', 'mktemp'] as const;
+const basicTools = ['dirname', 'basename', 'sed', 'grep', 'cat', 'env', 'mkdir', 'rm', 'tail', 'mktemp', 'readlink'] as const;
 type BasicTool = (typeof basicTools)[number];
 
 /**
@@ -630,6 +630,11 @@ test('bootstrap: npm or node missing, Node too old, npm install failing: each sa
   const debian12 = (await play(debian12Node)).run;
   assert.equal(debian12.code, 0, describe(debian12));
   assert.deepEqual(callsTo(debian12, 'npm').map((c) => c.args[0]), ['ci']);
+  // …where npm skips native packages that need Node 20.19+, so the same npm runs again on Node 24.
+  const second = callsTo(debian12, 'project-node').filter((c) => c.args.includes('ci'));
+  assert.equal(second.length, 1, describe(debian12));
+  assert.match(second[0]!.args[0]!, /\/npm$/);
+  assert.match(stderrLines(debian12).join('\n') + debian12.stdout, /installing again on the project's Node 24/);
   const failed = (await play(npmFails)).run;
   assert.equal(failed.code, 1);
   assert.match(stderrLines(failed).at(-1)!, /^bootstrap: npm ci failed \(exit 1, its message is above\)/);
