@@ -30,7 +30,7 @@ async def lifespan(app: FastAPI):
     worker.terminate()  # SIGTERM: Celery's warm shutdown, which lets a running task finish
     try:
         code = await asyncio.wait_for(worker.wait(), timeout=10)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         worker.kill()
         code = await worker.wait()
     print(f"[app] worker stopped, exit code {code}", flush=True)

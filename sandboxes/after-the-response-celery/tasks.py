@@ -3,29 +3,19 @@ import os
 import time
 
 from celery import Celery
-from celery.backends.redis import RedisBackend
 
 # The runner gives every run its own Redis user, allowed only keys and channels that start with
 # REDIS_PREFIX. REDIS_URL is unix://user:password@/path/to/redis.sock; Celery spells that socket://.
 PREFIX = os.environ["REDIS_PREFIX"]
 SOCKET_URL = os.environ["REDIS_URL"].replace("unix://", "socket://", 1)
 
-
-class PrefixedRedisBackend(RedisBackend):
-    """Results under PREFIX too: Celery 5.2 has no option for it (5.3+ reads global_keyprefix
-    from result_backend_transport_options)."""
-
-    task_keyprefix = PREFIX + "celery-task-meta-"
-    group_keyprefix = PREFIX + "celery-taskset-meta-"
-    chord_keyprefix = PREFIX + "chord-unlock-"
-
-
 celery_app = Celery(
     "tasks",
     broker="redis+" + SOCKET_URL,  # the queue: a Redis list the worker pops
-    backend="tasks:PrefixedRedisBackend+" + SOCKET_URL,  # statuses and results: Redis keys
+    backend="redis+" + SOCKET_URL,  # statuses and results: Redis keys
 )
 celery_app.conf.update(
+    result_backend_transport_options={"global_keyprefix": PREFIX},  # results under PREFIX too
     broker_transport_options={
         "global_keyprefix": PREFIX,  # kombu puts PREFIX before every key and channel it uses
         # kombu's bookkeeping of unacknowledged jobs releases a lock with a Lua script, and this

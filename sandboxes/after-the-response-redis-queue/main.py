@@ -27,9 +27,14 @@ async def worker(r: redis.Redis) -> None:
     """Takes jobs off the queue one at a time, oldest first, for as long as the app runs."""
     while True:
         _, job_id = await r.brpop(QUEUE)  # waits for a job without blocking the event loop
+        # Each job in a task of its own, named after it: its own lane in the timeline, its name in
+        # asyncio's debug logs. (asyncio.wait_for(run_job(...)) would run it in this task: since
+        # Python 3.12 wait_for is built on asyncio.timeout() and creates no task.)
+        job = asyncio.create_task(run_job(r, job_id), name=f"job {job_id}")
         try:
-            await asyncio.wait_for(run_job(r, job_id), timeout=5)  # a stuck job must not stall the queue
-        except asyncio.TimeoutError:
+            async with asyncio.timeout(5):  # a stuck job must not stall the queue
+                await job  # at the deadline, cancelling this await cancels the job too
+        except TimeoutError:
             await r.hset(job_key(job_id), "status", "timed out")
 
 

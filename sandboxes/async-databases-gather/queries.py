@@ -4,9 +4,7 @@ import itertools
 import time
 
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 metadata = MetaData()
 orders = Table(
@@ -16,8 +14,8 @@ orders = Table(
     Column("total", Integer),
 )
 
-engine = create_async_engine("sqlite+aiosqlite:///shop.db", poolclass=AsyncAdaptedQueuePool, pool_size=5)
-SessionLocal = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+engine = create_async_engine("sqlite+aiosqlite:///shop.db", pool_size=5)
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 connection_numbers = itertools.count(1)
 
 

@@ -5,9 +5,7 @@ from contextlib import asynccontextmanager
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy import Column, Integer, MetaData, String, Table, event, exc, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
-from sqlalchemy.orm import sessionmaker
-from sqlalchemy.pool import AsyncAdaptedQueuePool
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 metadata = MetaData()
 orders = Table(
@@ -18,13 +16,12 @@ orders = Table(
 )
 
 engine = create_async_engine(
-    "sqlite+aiosqlite:///shop.db",
-    poolclass=AsyncAdaptedQueuePool,  # SQLAlchemy 2.0's default for a SQLite file; 1.4 would use no pool
+    "sqlite+aiosqlite:///shop.db",  # a file: SQLAlchemy 2.0 gives it a queue pool, as for a server
     pool_size=2,        # connections kept open
     max_overflow=0,     # extra connections allowed when all of them are busy
     pool_timeout=1.0,   # seconds a request waits for a free connection before TimeoutError
 )
-SessionLocal = sessionmaker(engine, class_=AsyncSession, expire_on_commit=False)
+SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
 
 
 def sleep_ms(ms: int) -> int:

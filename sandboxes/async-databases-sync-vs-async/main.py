@@ -4,7 +4,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
 from sqlalchemy import Column, Integer, MetaData, String, Table, create_engine, event, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import Session, sessionmaker
 
 DATABASE_FILE = "shop.db"  # a file in the sandbox's work directory
@@ -20,7 +20,7 @@ orders = Table(
 
 # Async engine and sessions: the driver is aiosqlite, every call is awaited.
 async_engine = create_async_engine(f"sqlite+aiosqlite:///{DATABASE_FILE}")
-AsyncSessionLocal = sessionmaker(async_engine, class_=AsyncSession, expire_on_commit=False)
+AsyncSessionLocal = async_sessionmaker(async_engine, expire_on_commit=False)
 
 # Sync engine and sessions: the driver is the standard library's sqlite3, every call blocks.
 # check_same_thread=False: FastAPI may open and close a sync session on different threads.

@@ -71,6 +71,10 @@ export interface UiStrings {
     editorLabel: (file: string) => string;
     files: string;
     serverKind: string;
+    /** Beside a Python sandbox: the runtime's versions, filled in at build time from runtime.json ({python}, {fastapi}). */
+    versions: string;
+    /** Its tooltip: where those versions apply. */
+    versionsTitle: string;
     console: string;
     consoleEmpty: string;
     status: {
@@ -168,6 +172,8 @@ export const ui: Record<Locale, UiStrings> = {
       editorLabel: (file) => `Code editor: ${file}`,
       files: 'Files',
       serverKind: 'server + load',
+      versions: 'Python {python} · FastAPI {fastapi}',
+      versionsTitle: 'The versions this sandbox runs on the local runner and in its recorded timeline (in the browser, Pyodide runs its own Python with the standard library only)',
       console: 'Output',
       consoleEmpty: 'Press Run to execute this code for real.',
       status: {
@@ -322,6 +328,8 @@ export const ui: Record<Locale, UiStrings> = {
       editorLabel: (file) => `代码编辑器：${file}`,
       files: '文件',
       serverKind: '服务器 + 负载',
+      versions: 'Python {python} · FastAPI {fastapi}',
+      versionsTitle: '本地运行器和录制的时间线所用的版本（在浏览器里由 Pyodide 运行时，用的是它自带的 Python，只有标准库）',
       console: '输出',
       consoleEmpty: '点击“运行”，真实地执行这段代码。',
       status: {

@@ -1,5 +1,11 @@
+import { readFileSync } from 'node:fs';
 import { test, expect, type Page } from '@playwright/test';
 import { collectErrors } from './helpers.ts';
+
+// What the sandbox runtime runs, as runtime.json names it: the page shows it beside every Python sandbox.
+const { versions } = JSON.parse(readFileSync(new URL('../../sandboxes/_runtime/runtime.json', import.meta.url), 'utf8')) as {
+  versions: Record<string, string>;
+};
 
 const cases = [
   { lang: 'en', run: 'Run', stop: 'Stop', edit: 'Edit', reset: 'Reset', stopped: 'stopped', unreachable: /runner is unreachable/ },
@@ -9,6 +15,16 @@ const cases = [
 const sandbox = (page: Page) => page.locator('[data-sandbox="event-loop-two-sleeps"]');
 
 for (const c of cases) {
+  test(`${c.lang}: each Python sandbox names the runtime's versions, in the static HTML`, async ({ page }) => {
+    await page.goto(`/${c.lang}/lessons/streaming/`);
+    const label = page.locator('[data-sandbox="streaming-sse"] [data-sandbox-versions]');
+    await expect(label).toHaveText(`Python ${versions.python} · FastAPI ${versions.fastapi}`);
+    await expect(label).toHaveAttribute('title', c.lang === 'en' ? /local runner/ : /本地运行器/);
+    // Every Python sandbox on the page carries it; Node sandboxes do not.
+    const python = page.locator('[data-sandbox]').filter({ has: page.locator('[data-sandbox-versions]') });
+    await expect(python).toHaveCount(2);
+  });
+
   test(`${c.lang}: Run executes the sandbox for real and shows its output and exit`, async ({ page }) => {
     const errors = collectErrors(page);
     await page.goto(`/${c.lang}/lessons/event-loop/`);

@@ -6,10 +6,19 @@
   BaseHTTPMiddleware wraps every response in): one handler span per stream, named `stream <METHOD> <path>`, from the first byte sent to the end of
   the body or the client's disconnect, with the chunks sent and how it ended.
 
+Whether the client is still there is asked of the server, not of the app. Since ASGI
+spec 2.4 (which uvicorn reports), Starlette no longer listens for `http.disconnect`
+beside a stream, and uvicorn drops what is sent after the client left without an
+error: a generator that never checks runs to its end, its last chunks going nowhere.
+uvicorn's request cycle knows (`disconnected`), so each cycle is kept in a context
+variable of the task that runs the request; a stream counts the chunks sent after the
+client had gone (`dropped`) and ends `client disconnected` if the client left first.
+
 An endpoint that returns a StreamingResponse finishes at once (its handler span is
 a sliver); the stream span is the part that lasts. Patches wait until the lesson
 imports FastAPI/Starlette, like the rest of the harness.
 """
+import contextvars
 import functools
 import itertools
 
@@ -18,6 +27,7 @@ from _asynclab_trace import emit, now_us
 
 _websockets = itertools.count(1)
 _streams = itertools.count(1)
+_cycle = contextvars.ContextVar("asynclab_uvicorn_cycle", default=None)
 
 
 def _begin(lane: str, name: str, args: dict) -> None:
@@ -58,6 +68,21 @@ def _patch_websocket_routes(routing) -> None:
     routing.APIWebSocketRoute.__init__ = __init__
 
 
+def _patch_uvicorn_cycle(module) -> None:
+    """uvicorn runs each request in a task of its own (`run_asgi`): remember its cycle there."""
+    original = module.RequestResponseCycle.run_asgi
+
+    async def run_asgi(self, app):
+        _cycle.set(self)
+        return await original(self, app)
+
+    module.RequestResponseCycle.run_asgi = run_asgi
+
+
+def _client_gone(state) -> bool:
+    return state["disconnected"] or bool(getattr(_cycle.get(), "disconnected", False))
+
+
 def _patch_streaming(responses) -> None:
     original_call = responses.StreamingResponse.__call__
 
@@ -68,15 +93,17 @@ def _patch_streaming(responses) -> None:
             return await original_call(self, scope, receive, send)
         lane = f"handler stream {next(_streams)}"
         label = f"stream {scope.get('method', 'GET')} {scope.get('path', '')}"
-        state = {"chunks": 0, "bytes": 0, "disconnected": False, "complete": False}
+        state = {"chunks": 0, "bytes": 0, "dropped": 0, "disconnected": False, "complete": False}
 
         async def counting_send(message):
             if message.get("type") == "http.response.body":
+                gone = _client_gone(state)
                 body = message.get("body", b"")
                 if body:
                     state["chunks"] += 1
                     state["bytes"] += len(body)
-                if not message.get("more_body", False):
+                    state["dropped"] += gone
+                if not message.get("more_body", False) and not gone:
                     state["complete"] = True
             await send(message)
 
@@ -90,16 +117,18 @@ def _patch_streaming(responses) -> None:
         ended = "error"
         try:
             await original_call(self, scope, watching_receive, counting_send)
-            ended = "complete" if state["complete"] else "client disconnected" if state["disconnected"] else "stopped"
+            ended = "complete" if state["complete"] else "client disconnected" if _client_gone(state) else "stopped"
         except BaseException as exc:
-            ended = "client disconnected" if state["disconnected"] else type(exc).__name__
+            ended = "client disconnected" if _client_gone(state) else type(exc).__name__
             raise
         finally:
-            _end(lane, label, {"chunks": state["chunks"], "bytes": state["bytes"], "ended": ended})
+            _end(lane, label, {"chunks": state["chunks"], "bytes": state["bytes"], "dropped": state["dropped"], "ended": ended})
 
     responses.StreamingResponse.__call__ = __call__
 
 
 def install() -> None:
+    when_imported("uvicorn.protocols.http.h11_impl", _patch_uvicorn_cycle)
+    when_imported("uvicorn.protocols.http.httptools_impl", _patch_uvicorn_cycle)
     when_imported("fastapi.routing", _patch_websocket_routes)
     when_imported("starlette.responses", _patch_streaming)
