@@ -132,6 +132,30 @@ async def on_loop():
   assert.equal(summary.longestBlock?.culprit, 'GET /blocking');
 });
 
+test('tasks keep their names: lanes and the loop-blocked culprit name the coroutine or the name given, never "None"', async () => {
+  // CPython 3.13.5 calls task.set_name(None) after a task factory; the harness must not let it.
+  const source = `import asyncio, time
+
+async def crunch():
+    time.sleep(0.06)
+
+async def main():
+    await asyncio.create_task(crunch())
+    await asyncio.create_task(crunch(), name="named")
+    async with asyncio.TaskGroup() as tg:
+        tg.create_task(crunch())
+    print(sorted(t.get_name() for t in [asyncio.current_task()]))
+
+asyncio.run(main())
+`;
+  const r = await runToEnd(runner, python(source));
+  assert.equal(r.exit.code, 0, r.stderr);
+  const model = buildModel(r.trace);
+  const blocks = spansOf(model, 'loop').map((b) => b.name);
+  assert.deepEqual(blocks, ['crunch', 'named', 'crunch#3']);
+  assert.ok(!r.stdout.includes("'None'"), r.stdout);
+});
+
 test('needs: ["upstream"] gives Python and Node sandboxes a local fake service with latency on request', async () => {
   const py = await runToEnd(
     runner,

@@ -104,18 +104,21 @@ def _patch_loop_callbacks() -> None:
     original = asyncio.events.Handle._run
 
     def _run(self):
+        # Read before it runs: asyncio may clear the handle's callback once it has run
+        # (Python 3.13 does for a task's step), and the culprit would read as "None".
+        callback = self._callback
         started = now_us()
         try:
             return original(self)
         finally:
             took = now_us() - started
             if took >= STEP_MIN_US:
-                owner = getattr(self._callback, "__self__", None)
+                owner = getattr(callback, "__self__", None)
                 name = _traced_tasks.get(owner) if isinstance(owner, asyncio.Task) else None
                 if name is not None:
                     emit({"ts": started, "ph": "X", "dur": took, "cat": "task-run", "lane": f"task {name}", "name": name})
                 if took >= BUSY_US and report_busy:
-                    culprit = _culprit(self._callback)
+                    culprit = _culprit(callback)
                     emit({"ts": started, "ph": "X", "dur": took, "cat": "loop-busy", "lane": "event loop", "name": culprit, "args": {"culprit": culprit}})
 
     asyncio.events.Handle._run = _run
@@ -131,6 +134,27 @@ def _install_on_new_loops() -> None:
         return loop
 
     policy.new_event_loop = new_event_loop
+    _pass_names_to_the_factory()
+
+
+def _pass_names_to_the_factory() -> None:
+    """CPython 3.13.5's create_task calls `task.set_name(name)` after a task factory, even
+    when no name was given, so every task would be called "None". Hand the name to our
+    factory instead (as the loop does when there is no factory), and leave the loop's own
+    path for any other factory the lesson code sets."""
+    original = asyncio.base_events.BaseEventLoop.create_task
+
+    def create_task(self, coro, *, name=None, context=None, **kwargs):
+        if self.get_task_factory() is not _task_factory:
+            return original(self, coro, name=name, context=context, **kwargs)
+        self._check_closed()
+        if context is not None:
+            kwargs["context"] = context
+        if name is not None:
+            kwargs["name"] = name
+        return _task_factory(self, coro, **kwargs)
+
+    asyncio.base_events.BaseEventLoop.create_task = create_task
 
 
 def _thread_lane() -> tuple:
