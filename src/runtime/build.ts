@@ -15,7 +15,7 @@ import { mkdir, readdir, rename, rm, stat, writeFile, chmod } from 'node:fs/prom
 import path from 'node:path';
 import { checkRoot, RuntimeCheckError } from './check.ts';
 import { cacheBase, loadSpec, locate, readReport, RuntimeSpecError, type RuntimeLocation, type RuntimeReport, type RuntimeSpec } from './spec.ts';
-import { findProgram } from './programs.ts';
+import { findProgram, isAlive } from './programs.ts';
 
 const log = (line: string) => process.stderr.write(`[runtime] ${line}\n`);
 
@@ -138,15 +138,6 @@ async function prune(base: string, keep: string): Promise<void> {
     if (!building && !/^[0-9a-f]{16}$/.test(name)) continue;
     log(`removing ${building ? 'an unfinished build' : 'an older runtime'}: ${path.join(base, name)}`);
     await rm(path.join(base, name), { recursive: true, force: true });
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import type { RuntimeSpec } from './spec.ts';
-import { etcFilesFor, etcMountPoints, sslBinds, systemBinds } from './system-root.ts';
+import { etcFilesFor, etcMountPoints, rootedArgs } from './system-root.ts';
 
 const run = promisify(execFile);
 
@@ -33,32 +33,7 @@ async function inRoot(bwrap: string, root: string, argv: string[], timeoutMs: nu
     }
     for (const dir of etcMountPoints) await mkdir(path.join(etc, dir));
     const args = [
-      '--unshare-all',
-      '--unshare-user',
-      '--uid',
-      '65534',
-      '--gid',
-      '65534',
-      '--die-with-parent',
-      ...systemBinds(root),
-      '--ro-bind',
-      etc,
-      '/etc',
-      ...sslBinds(root),
-      '--proc',
-      '/proc',
-      '--dev',
-      '/dev',
-      '--tmpfs',
-      '/tmp',
-      '--chdir',
-      '/tmp',
-      '--setenv',
-      'PATH',
-      '/usr/bin:/bin',
-      '--setenv',
-      'LANG',
-      'C.UTF-8',
+      ...rootedArgs(root, { etc, uid: 65534, chdir: '/tmp', env: { PATH: '/usr/bin:/bin', LANG: 'C.UTF-8' } }),
       '--',
       ...argv,
     ];

@@ -1,5 +1,5 @@
 /**
- * Finding a host program by name: PATH first, then the usual system folders (npm scripts
+ * Host programs and processes. Finding a host program by name: PATH first, then the usual system folders (npm scripts
  * and services may run with a short PATH). Only the host's programs are looked up here;
  * what runs inside a sandbox comes from the runtime root.
  */
@@ -19,4 +19,14 @@ export function findProgram(name: string, dirs: readonly string[] = [...(process
     }
   }
   return undefined;
+}
+
+/** Whether a process exists (EPERM: it does, but is another user's). */
+export function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }

@@ -50,26 +50,46 @@ export function etcFilesFor(account: { name: string; uid: number; gid: number; h
   };
 }
 
+export interface RootedOptions {
+  /** A synthetic /etc (folder), bound read-only; the root's CA certificates go over its `ssl` mount point. */
+  etc?: string | undefined;
+  /** Host folders bound read-write at the same path. */
+  binds?: readonly string[];
+  /** Run as this uid and gid in a user namespace of its own. */
+  uid?: number;
+  chdir?: string;
+  env?: Record<string, string>;
+}
+
 /**
- * argv run with `root` as the system, for the runner's own tools (the benchmark's floors):
- * no network, a private /tmp, and each of `binds` at the same path as on the host.
- * With root `/` (the host's own system) it is argv itself.
+ * bubblewrap arguments (after the program, before `--` and the argv) that run a program
+ * of the root's: its /usr as the system, no network (everything here talks over Unix
+ * sockets or not at all), fresh /proc and /dev, a private /tmp. The runtime check, the
+ * service servers and the benchmark's floors all start this way; the sandboxes add their
+ * own limits on top (src/runner/sandbox-command.ts).
  */
-export function inRootArgv(bwrap: string | undefined, root: string, argv: readonly string[], binds: readonly string[] = []): string[] {
-  if (root === '/' || !bwrap) return [...argv];
+export function rootedArgs(root: string, o: RootedOptions = {}): string[] {
+  const uid = o.uid === undefined ? [] : ['--unshare-user', '--uid', String(o.uid), '--gid', String(o.uid)];
   return [
-    bwrap,
     '--unshare-all',
+    ...uid,
     '--die-with-parent',
     ...systemBinds(root),
+    ...(o.etc ? ['--ro-bind', o.etc, '/etc', ...sslBinds(root)] : []),
     '--proc',
     '/proc',
     '--dev',
     '/dev',
     '--tmpfs',
     '/tmp',
-    ...binds.flatMap((dir) => ['--bind', dir, dir]),
-    '--',
-    ...argv,
+    ...(o.binds ?? []).flatMap((dir) => ['--bind', dir, dir]),
+    ...(o.chdir ? ['--chdir', o.chdir] : []),
+    ...Object.entries(o.env ?? {}).flatMap(([k, v]) => ['--setenv', k, v]),
   ];
+}
+
+/** argv run with `root` as the system (see `rootedArgs`); with root `/` (the host's own) or no bwrap, argv itself. */
+export function inRootArgv(bwrap: string | undefined, root: string, argv: readonly string[], binds: readonly string[] = []): string[] {
+  if (root === '/' || !bwrap) return [...argv];
+  return [bwrap, ...rootedArgs(root, { binds }), '--', ...argv];
 }

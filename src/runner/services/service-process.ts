@@ -10,7 +10,8 @@ import { accessSync, constants, readFileSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir, userInfo } from 'node:os';
 import path from 'node:path';
-import { etcFilesFor, systemBinds } from '../../runtime/system-root.ts';
+import { etcFilesFor, etcMountPoints, rootedArgs } from '../../runtime/system-root.ts';
+import { isAlive } from '../../runtime/programs.ts';
 
 export const setprivPath = '/usr/bin/setpriv';
 
@@ -65,32 +66,12 @@ export function serviceAccount(names: readonly string[]): Account | undefined {
  * `argv` inside the runtime root: its /usr as the system, an /etc that knows only the
  * account, the service's private folder (`dir`) at the same path as on the host, no
  * network (the servers listen on Unix sockets only) and its own PID namespace, so
- * killing bubblewrap ends everything the server started.
+ * killing bubblewrap ends everything the server started. Its /etc also gets the root's CA
+ * certificates (unused by the servers; one way of rooting for everything).
  */
 function inSystem(system: ServiceSystem | undefined, dir: string, argv: readonly string[]): readonly string[] {
   if (!system) return argv;
-  return [
-    system.bwrap,
-    '--unshare-all',
-    '--die-with-parent',
-    ...systemBinds(system.root),
-    '--ro-bind',
-    path.join(dir, 'etc'),
-    '/etc',
-    '--proc',
-    '/proc',
-    '--dev',
-    '/dev',
-    '--tmpfs',
-    '/tmp',
-    '--bind',
-    dir,
-    dir,
-    '--chdir',
-    dir,
-    '--',
-    ...argv,
-  ];
+  return [system.bwrap, ...rootedArgs(system.root, { etc: path.join(dir, 'etc'), binds: [dir], chdir: dir }), '--', ...argv];
 }
 
 /** `setpriv` arguments that run `argv` as `account`, killed with `deathSignal` if the runner dies. */
@@ -113,6 +94,7 @@ export async function privateDir(service: string, account: Account): Promise<str
   for (const [name, content] of Object.entries(etcFilesFor({ ...account, home: dir }))) {
     await writeFile(path.join(dir, 'etc', name), content, { mode: 0o644 });
   }
+  for (const point of etcMountPoints) await mkdir(path.join(dir, 'etc', point), { mode: 0o755 });
   return dir;
 }
 
@@ -145,18 +127,9 @@ export async function sweepAbandoned(service: string): Promise<void> {
     }
     for (const name of names) {
       const match = new RegExp(`^asynclab-${service}-(\\d+)-[A-Za-z0-9]{6}$`).exec(name);
-      if (!match || Number(match[1]) === process.pid || alive(Number(match[1]))) continue;
+      if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
       await rm(path.join(base, name), { recursive: true, force: true }).catch(() => undefined);
     }
-  }
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
