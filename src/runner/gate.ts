@@ -22,10 +22,15 @@ export function tokensEqual(given: string, expected: string): boolean {
 
 export type GateResult = { ok: true } | { ok: false; status: number; why: string };
 
+/** `Host` names this machine on this port: 127.0.0.1:P, localhost:P or [::1]:P (any case). */
+export function isLoopbackHost(host: string | undefined, port: number): boolean {
+  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+  return allowedHosts.includes((host ?? '').toLowerCase());
+}
+
 function checkHost(req: IncomingMessage, port: number): GateResult {
   const host = req.headers.host ?? '';
-  const allowedHosts = [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
-  if (!allowedHosts.includes(host.toLowerCase())) return { ok: false, status: 403, why: `Host "${host}" is not this machine` };
+  if (!isLoopbackHost(host, port)) return { ok: false, status: 403, why: `Host "${host.slice(0, 100)}" is not this machine` };
   return { ok: true };
 }
 

@@ -9,6 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkUpgrade } from './gate.ts';
+import { answerAndClose, statusOnly } from './raw-answer.ts';
 import { clientMessage, protocolVersion, type ServerMessage } from './protocol.ts';
 import { reason } from './reasons.ts';
 import type { Runner, RunHandle } from './runner.ts';
@@ -24,6 +25,11 @@ export interface MountOptions {
   token: string;
   /** Logs refused upgrades (default: console.warn). */
   log?: (message: string) => void;
+  /**
+   * Upgrades another listener on the same server answers (Vite's HMR in dev), left alone here.
+   * Every other upgrade that is not the runner's or a preview's is answered 404 and closed.
+   */
+  leaveUpgrade?: (req: IncomingMessage) => boolean;
 }
 
 export interface MountedRunner {
@@ -33,29 +39,38 @@ export interface MountedRunner {
   close(): Promise<void>;
 }
 
-export function mountRunner(server: Server, { runner, token, log = console.warn }: MountOptions): MountedRunner {
+export function mountRunner(server: Server, { runner, token, log = console.warn, leaveUpgrade = () => false }: MountOptions): MountedRunner {
   const wss = new WebSocketServer({ noServer: true, maxPayload: runner.limits.messageBytes });
   const port = () => (server.address() as AddressInfo).port;
   const preview = createPreviewProxy({ previews: runner.previews, token, port, log });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     if (preview.handleUpgrade(req, socket, head)) return;
-    const pathname = new URL(req.url ?? '/', 'http://runner').pathname;
-    if (pathname !== runnerPath) return; // another upgrade handler's business (e.g. Vite's HMR)
+    if (leaveUpgrade(req)) return;
+    // Not parsed with URL: `//host/…` or a malformed target must be a 404 here, not an exception.
+    const target = req.url ?? '';
+    const pathname = target.split('?', 1)[0];
+    if (pathname !== runnerPath) {
+      // Nobody else answers it: left alone, the socket would stay open for as long as the client likes.
+      answerAndClose(socket, statusOnly(404, 'Not Found'));
+      return;
+    }
     const gate = checkUpgrade(req, { port: port(), token });
     if (!gate.ok) {
       log(`runner: refused a connection: ${gate.why}`);
-      socket.end(`HTTP/1.1 ${gate.status} ${gate.status === 401 ? 'Unauthorized' : 'Forbidden'}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      answerAndClose(socket, statusOnly(gate.status, gate.status === 401 ? 'Unauthorized' : 'Forbidden'));
       return;
     }
+    if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
+      answerAndClose(socket, statusOnly(400, 'Bad Request'));
+      return;
+    }
+    // ws answers a malformed handshake (bad key, version) with a 400 and closes the socket itself.
     wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, runner));
   };
   server.on('upgrade', onUpgrade);
   // CONNECT would make this server a tunnel to anywhere: nothing here serves it.
-  const onConnect = (_req: IncomingMessage, socket: Duplex) => {
-    socket.on('error', () => socket.destroy());
-    socket.end('HTTP/1.1 405 Method Not Allowed\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  };
+  const onConnect = (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, statusOnly(405, 'Method Not Allowed'));
   const ownsConnect = server.listenerCount('connect') === 0;
   if (ownsConnect) server.on('connect', onConnect);
 

@@ -1,18 +1,17 @@
 /**
  * `npm start` / `npm run serve`: serves the built site on loopback and mounts the local
  * runner on the same origin at /__runner (DESIGN §5). Every page carries the runner's
- * per-process token in <meta name="asynclab-runner">.
+ * per-process token in <meta name="asynclab-runner">. An unexpected error while serving one
+ * request ends that request only (guard.ts); the server keeps serving.
  *   PORT (default 4321), HOST (default 127.0.0.1; loopback only), SITE_DIR (default dist/),
  *   RUNNER=off (serve the site only), RUNNER_UNSAFE=1 (run sandboxes without isolation).
  */
-import { createServer } from 'node:http';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../runner/gate.ts';
 import { IsolationUnavailableError, Runner } from '../runner/runner.ts';
-import { mountRunner, type MountedRunner } from '../runner/ws.ts';
 import { runnerMeta } from './runner-meta.ts';
-import { createSiteHandler } from './site.ts';
+import { createApp } from './app.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const port = Number(process.env.PORT ?? 4321);
@@ -41,16 +40,12 @@ if (process.env.RUNNER !== 'off') {
 }
 
 const token = newToken();
-const handler = await createSiteHandler({ root, headHtml: runnerMeta(runner ? { token } : { problem: runnerProblem ?? 'off' }) }).catch(
-  (err: Error) => fail(err.message),
-);
-// Live-preview requests (/__runner/preview/…) go to the runner first; everything else is the site.
-let mounted: MountedRunner | undefined;
-const server = createServer((req, res) => {
-  if (mounted?.handleRequest(req, res)) return;
-  handler(req, res);
-});
-mounted = runner ? mountRunner(server, { runner, token }) : undefined;
+const { server, mounted } = await createApp({
+  root,
+  headHtml: runnerMeta(runner ? { token } : { problem: runnerProblem ?? 'off' }),
+  runner,
+  token,
+}).catch((err: Error) => fail(err.message));
 
 server.on('error', (err: NodeJS.ErrnoException) => fail(err.code === 'EADDRINUSE' ? `Port ${port} is in use: set PORT to another one.` : err.message));
 server.listen(port, host, () => {

@@ -5,12 +5,51 @@ import path from 'node:path';
 import sirv from 'sirv';
 import { isolationHeaders } from './headers.ts';
 import { locales } from '../i18n/locales.ts';
+import { isLoopbackHost } from '../runner/gate.ts';
 
 export interface SiteOptions {
   /** The built site (`dist/`). */
   root: string;
   /** Markup inserted before `</head>` of every page (the runner's token meta tag). */
   headHtml?: string;
+  /**
+   * The port the server listens on, when requests must name this machine in `Host` (as the
+   * runner's gate does): a page on a rebinding domain then cannot read ours, token included.
+   */
+  port?: () => number;
+}
+
+export type SitePath = { ok: true; pathname: string } | { ok: false; status: number; why: string };
+
+/**
+ * The decoded path of a request target, or why it cannot be one. Every malformed target is this
+ * request's 400, never an exception: a `%ff` in an `<img src>` on any website must not reach
+ * `decodeURIComponent` unguarded (issue 15, item 1). Only origin-form targets (`/…`) name a file
+ * here; `//host/…` would be read by a URL parser as another host, so it is refused too.
+ */
+export function parseSitePath(rawUrl: string | undefined): SitePath {
+  const url = rawUrl ?? '';
+  if (!url.startsWith('/') || url.startsWith('//')) return { ok: false, status: 400, why: 'the request target is not a path' };
+  const end = url.search(/[?#]/);
+  const raw = end < 0 ? url : url.slice(0, end);
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(raw);
+  } catch {
+    return { ok: false, status: 400, why: 'malformed percent-encoding in the path' };
+  }
+  if (/[\x00-\x1f\x7f]/.test(pathname)) return { ok: false, status: 400, why: 'control characters in the path' };
+  return { ok: true, pathname };
+}
+
+/**
+ * A `Range` header sirv can serve: one `bytes=start-[end]` with start ≤ end. sirv passes any
+ * other to `fs.createReadStream`, which throws on start > end (`bytes=5-2`), and reads a suffix
+ * range (`bytes=-5`) as a prefix; ignoring such a header is allowed (RFC 9110 §14.2): full answer.
+ */
+function servableRange(value: string | undefined): boolean {
+  const m = value === undefined ? null : /^bytes=(\d{1,15})-(\d{0,15})$/.exec(value);
+  return m !== null && (m[2] === '' || Number(m[1]) <= Number(m[2]));
 }
 
 /**
@@ -18,7 +57,7 @@ export interface SiteOptions {
  * disk via sirv; cross-origin isolation headers on every response, long caching for
  * Astro's hashed assets, and a 404 page in the language of the missing URL.
  */
-export async function createSiteHandler({ root, headHtml = '' }: SiteOptions): Promise<RequestListener> {
+export async function createSiteHandler({ root, headHtml = '', port }: SiteOptions): Promise<RequestListener> {
   if (!existsSync(path.join(root, 'index.html'))) {
     throw new Error(`No built site in ${root}: run \`npm run build\` first (npm start does it for you).`);
   }
@@ -51,15 +90,23 @@ export async function createSiteHandler({ root, headHtml = '' }: SiteOptions): P
     onNoMatch: sendNotFound,
   });
 
+  const refuse = (res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}) => {
+    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', ...headers });
+    res.end(`${text}\n`);
+  };
+
   return (req, res) => {
     for (const [name, value] of Object.entries(isolationHeaders)) res.setHeader(name, value);
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { Allow: 'GET, HEAD', 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('Method not allowed\n');
-      return;
+    if (port && !isLoopbackHost(req.headers.host, port())) {
+      // 421: this server does not answer for that name (a rebinding domain, or a typo).
+      return refuse(res, 421, 'Misdirected request: this server answers only to 127.0.0.1, localhost and [::1] on its own port');
     }
-    const pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://site').pathname);
+    if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+    const target = parseSitePath(req.url);
+    if (!target.ok) return refuse(res, target.status, `Bad request: ${target.why}`);
+    if (req.headers.range !== undefined && !servableRange(req.headers.range)) delete req.headers.range;
+    const { pathname } = target;
     const page = pages.get(pathname) ?? pages.get(`${pathname}/`);
     if (page) return sendPage(req, res, page);
     files(req, res, () => sendNotFound(req, res));

@@ -8,7 +8,8 @@
 import { request as httpRequest, type IncomingMessage, type ServerResponse, STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { checkPreview } from '../gate.ts';
-import { rawHead, guardHeaders, toApp, toPage } from './headers.ts';
+import { rawHead, guardHeaders, finalStatus, reasonPhrase, toApp, toPage } from './headers.ts';
+import { answerAndClose } from '../raw-answer.ts';
 import type { PreviewRegistry, PreviewTarget } from './registry.ts';
 import { isPreviewRequest, parseTarget, refusal, type Refusal } from './target.ts';
 
@@ -77,7 +78,11 @@ export function createPreviewProxy({ previews, token, port, log = console.warn }
         refuseHttp(res, admitted);
         return true;
       }
-      void forward(req, res, admitted.target, admitted.path);
+      forward(req, res, admitted.target, admitted.path).catch((err: unknown) => {
+        // A bug, not the app's doing (that is a 502 inside forward): say so, and end this request only.
+        log(`runner: preview request failed: ${err instanceof Error ? err.message : String(err)}`);
+        failHttp(res);
+      });
       return true;
     },
 
@@ -90,7 +95,7 @@ export function createPreviewProxy({ previews, token, port, log = console.warn }
       }
       if ('ok' in admitted) {
         complain(admitted);
-        socket.end(refusalBytes(admitted));
+        answerAndClose(socket, refusalBytes(admitted));
         return true;
       }
       tunnel(req, socket, head, admitted.target, admitted.path);
@@ -111,6 +116,20 @@ function refuseHttp(res: ServerResponse, why: Refusal): void {
   const body = refusalBody(why);
   res.writeHead(why.status, refusalHeaders(why, Buffer.byteLength(body)));
   res.end(body);
+}
+
+/** Ends a page's request that can no longer be answered properly: 502 if nothing was sent yet, else cut. */
+function failHttp(res: ServerResponse, why = refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')): void {
+  try {
+    if (!res.headersSent && !res.destroyed) {
+      res.shouldKeepAlive = false;
+      refuseHttp(res, why);
+      return;
+    }
+  } catch {
+    // fall through: cutting the connection is the answer left
+  }
+  res.destroy();
 }
 
 function refusalBytes(why: Refusal): string {
@@ -148,16 +167,35 @@ async function forward(req: IncomingMessage, res: ServerResponse, target: Previe
   }
   const headers = toApp(req.rawHeaders, req.headers, target.appPort, false);
   if (body.length || !['GET', 'HEAD', 'DELETE', 'OPTIONS'].includes(req.method!)) headers['Content-Length'] = String(body.length);
+  // A page that left while its body was read: nothing to forward, nobody to answer.
+  if (res.destroyed) return;
+  res.on('error', () => res.destroy());
   const upstream = httpRequest({ socketPath: target.socketPath, method: req.method, path, headers, agent: false, setHost: false });
   const entry = { destroy: () => upstream.destroy() };
   target.open.add(entry);
   const done = () => target.open.delete(entry);
   const headTimer = setTimeout(() => upstream.destroy(new Error('timeout')), previewLimits.headTimeoutMs);
 
+  let gotAnswer = false;
   upstream.once('response', (answer) => {
     clearTimeout(headTimer);
-    res.writeHead(answer.statusCode ?? 502, answer.statusMessage, toPage(answer.headers));
-    res.flushHeaders(); // an event stream's head goes out before its first event
+    gotAnswer = true;
+    answer.once('close', done);
+    const status = finalStatus(answer.statusCode);
+    if (status === undefined) {
+      upstream.destroy();
+      failHttp(res);
+      return;
+    }
+    try {
+      res.writeHead(status, reasonPhrase(status, answer.statusMessage), toPage(answer.headers));
+      res.flushHeaders(); // an event stream's head goes out before its first event
+    } catch {
+      // toPage passes only what writeHead accepts; should Node still refuse it, the page gets a 502, never a crash.
+      upstream.destroy();
+      failHttp(res);
+      return;
+    }
     let sent = 0;
     answer.on('data', (chunk: Buffer) => {
       sent += chunk.length;
@@ -173,17 +211,23 @@ async function forward(req: IncomingMessage, res: ServerResponse, target: Previe
     });
     answer.once('end', () => res.end());
     answer.once('error', () => res.destroy());
-    answer.once('close', done);
+    // The app's connection dropped mid-body: the page's answer is cut too, not left open.
+    answer.once('close', () => {
+      if (!answer.complete) res.destroy();
+    });
   });
   upstream.once('error', (err) => {
     clearTimeout(headTimer);
     done();
-    if (!res.headersSent) {
-      const timedOut = err.message === 'timeout';
-      refuseHttp(res, refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? `the app sent no answer within ${previewLimits.headTimeoutMs / 1000} s` : 'the run\'s server could not be reached'));
-    } else {
-      res.destroy();
-    }
+    const timedOut = err.message === 'timeout';
+    failHttp(res, refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? `the app sent no answer within ${previewLimits.headTimeoutMs / 1000} s` : 'the run\'s server could not be reached'));
+  });
+  // Whatever else ends the exchange — the app answering 101 to a plain request makes Node drop the
+  // connection with neither 'response' nor 'error' — the page is answered or cut, never left waiting.
+  upstream.once('close', () => {
+    clearTimeout(headTimer);
+    if (!gotAnswer) done(); // else the answer's own 'close' gives the place back
+    if (!res.headersSent) failHttp(res);
   });
   // The page left (or a stream viewer disconnected): the app sees its client go.
   res.once('close', () => {
@@ -204,8 +248,16 @@ function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: Prev
   });
   const headTimer = setTimeout(() => upstream.destroy(new Error('timeout')), previewLimits.headTimeoutMs);
 
+  let answered = false;
   upstream.once('upgrade', (answer, appSocket, appHead) => {
     clearTimeout(headTimer);
+    answered = true;
+    appSocket.on('error', () => socket.destroy());
+    if (answer.statusCode !== 101 || !socket.writable) {
+      appSocket.destroy();
+      answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
+      return;
+    }
     socket.write(rawHead(101, 'Switching Protocols', toPage(answer.headers, true)));
     entry.destroy = () => {
       appSocket.destroy();
@@ -216,28 +268,50 @@ function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: Prev
     pipeLimited(socket, appSocket);
     pipeLimited(appSocket, socket);
     appSocket.once('close', () => socket.destroy());
-    appSocket.on('error', () => socket.destroy());
   });
   // The app answered without upgrading (404, 403, 400 …): pass its answer on, then close.
   upstream.once('response', (answer) => {
     clearTimeout(headTimer);
+    answered = true;
+    answer.on('error', () => socket.destroy());
+    const status = finalStatus(answer.statusCode);
+    if (status === undefined) {
+      upstream.destroy();
+      answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
+      return;
+    }
     const chunks: Buffer[] = [];
     let size = 0;
     answer.on('data', (chunk: Buffer) => {
       size += chunk.length;
       if (size <= 64 * 1024) chunks.push(chunk);
     });
+    answer.once('close', () => {
+      if (!answer.complete) socket.destroy();
+    });
     answer.once('end', () => {
       const body = Buffer.concat(chunks);
       const headers = { ...toPage(answer.headers), 'Content-Length': body.length, Connection: 'close' };
       delete (headers as Record<string, unknown>)['content-length'];
-      socket.end(Buffer.concat([Buffer.from(rawHead(answer.statusCode ?? 502, answer.statusMessage ?? '', headers)), body]));
+      answerAndClose(socket, Buffer.concat([Buffer.from(rawHead(status, answer.statusMessage ?? '', headers)), body]));
     });
   });
   upstream.once('error', (err) => {
     clearTimeout(headTimer);
+    if (answered) {
+      socket.destroy();
+      return;
+    }
+    answered = true;
     const timedOut = err.message === 'timeout';
-    if (socket.writable) socket.end(refusalBytes(refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? 'the app did not answer the upgrade' : 'the run\'s server could not be reached')));
+    answerAndClose(socket, refusalBytes(refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? 'the app did not answer the upgrade' : 'the run\'s server could not be reached')));
+  });
+  // Neither an upgrade, an answer nor an error (Node drops some malformed answers quietly): still answered.
+  upstream.once('close', () => {
+    clearTimeout(headTimer);
+    if (answered) return;
+    answered = true;
+    answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
   });
   upstream.end();
 }
