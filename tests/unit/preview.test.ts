@@ -1,8 +1,9 @@
-/** Live preview, the pure parts: the proxy's target parsing and the page's URL building and SSE parsing. */
+/** Live preview, the pure parts: the proxy's target parsing and answer-head checks, the page's URL building and SSE parsing. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { eventStreamParser, previewSocketUrl, previewUrl, type ServerSentEvent } from '../../src/client/sandbox/preview-net.ts';
 import { isPreviewRequest, parseTarget } from '../../src/runner/preview/target.ts';
+import { finalStatus, rawHead, reasonPhrase, toPage } from '../../src/runner/preview/headers.ts';
 import { sandboxManifest } from '../../src/sandbox/manifest.ts';
 
 const cap = 'a'.repeat(43);
@@ -73,4 +74,21 @@ test('the manifest’s preview field: panels for server sandboxes only, plain pa
   const script = sandboxManifest.safeParse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'script', entry: 'main.py', preview: { sse: '/s' } });
   assert.ok(!script.success);
   assert.deepEqual(script.error?.issues[0]?.path, ['preview']);
+});
+
+test("the app's answer head is checked before it reaches writeHead: status, reason, header names and values", () => {
+  // Issue 15, item 2: these reached res.writeHead and threw outside any handler.
+  for (const code of [99, 0, 100, 101, 199, 600, 999, 1000, -1, Number.NaN, undefined]) assert.equal(finalStatus(code), undefined, String(code));
+  for (const code of [200, 204, 302, 404, 418, 599]) assert.equal(finalStatus(code), code);
+  assert.equal(reasonPhrase(200, 'O\x01K'), 'OK', 'an invalid reason is replaced by the standard one');
+  assert.equal(reasonPhrase(200, 'Fine by me'), 'Fine by me');
+  assert.equal(reasonPhrase(200, 'caf\xe9'), 'OK');
+  assert.equal(reasonPhrase(599, '\x7f'), 'Unknown');
+  const page = toPage({ 'x-good': 'yes', 'x-bad': 'a\x01b', 'bad name': 'v', 'x-obs': 'caf\xe9', 'x-list': ['a', 'b\x00'] } as never);
+  assert.equal(page['x-good'], 'yes');
+  assert.equal(page['x-obs'], 'caf\xe9', 'obs-text is valid HTTP and passes');
+  for (const dropped of ['x-bad', 'bad name', 'x-list']) assert.equal(page[dropped], undefined, dropped);
+  // Raw heads (upgrade answers) get the same rules: no control character ever reaches the wire.
+  const head = rawHead(404, 'Not\x01Found', { 'X-Ok': '1', 'X-Bad': 'a\x01b', 'Bad Name': 'v' });
+  assert.equal(head, 'HTTP/1.1 404 Not Found\r\nX-Ok: 1\r\n\r\n');
 });

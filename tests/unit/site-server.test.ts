@@ -2,10 +2,11 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { spawn } from 'node:child_process';
+import { connect, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createSiteHandler } from '../../src/server/site.ts';
+import { createSiteHandler, parseSitePath } from '../../src/server/site.ts';
 import { isolationHeaders } from '../../src/server/headers.ts';
 
 let root: string;
@@ -97,5 +98,95 @@ test('pages carry the head markup the server adds (the runner token), other file
     assert.equal(asset, 'console.log(1)');
   } finally {
     await new Promise((resolve) => withMeta.close(resolve));
+  }
+});
+
+/** Raw bytes on a fresh connection (no client-side normalising); what came back before close or 3 s. */
+function raw(at: string, text: string): Promise<string> {
+  const { port } = new URL(at);
+  return new Promise((resolve) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    let got = '';
+    socket.on('data', (d) => (got += d.toString('latin1')));
+    socket.on('error', () => undefined);
+    socket.on('close', () => resolve(got));
+    socket.write(text);
+    setTimeout(() => socket.destroy(), 3000).unref();
+  });
+}
+const rawGet = (at: string, target: string, headers = '') =>
+  raw(at, `GET ${target} HTTP/1.1\r\nHost: ${new URL(at).host}\r\n${headers}Connection: close\r\n\r\n`);
+
+test('malformed paths and escapes are a 400 for that request, never an exception (issue 15, item 1)', async () => {
+  for (const target of ['/x%ff.png', '/%', '/%zz', '/en/%c3%28', '//%ff', '//evil.example/x', '/a%00b', '/a%0ab']) {
+    assert.match(await rawGet(base, target), /^HTTP\/1\.1 400 /, target);
+  }
+  assert.match(await rawGet(base, '/caf%C3%A9'), /^HTTP\/1\.1 404 /, 'a well-formed escape is looked up as usual');
+  assert.equal((await fetch(`${base}/en/lessons/event-loop/`)).status, 200, 'still serving');
+});
+
+test('parseSitePath: the decoded path, or why not', () => {
+  assert.deepEqual(parseSitePath('/en/lessons/x/?q=%ff#h'), { ok: true, pathname: '/en/lessons/x/' });
+  assert.deepEqual(parseSitePath('/caf%C3%A9'), { ok: true, pathname: '/café' });
+  for (const bad of [undefined, '', '*', 'http://h/x', '//x', '/%E0%A4%A', '/%ff', '/%0d']) assert.equal(parseSitePath(bad).ok, false, String(bad));
+});
+
+test('a Range sirv would throw on is ignored (whole file), one it can serve is served', async () => {
+  for (const range of ['bytes=5-2', 'bytes=-5', 'bytes=0-1,3-4', 'bytes=x-y', 'items=0-1']) {
+    const answer = await rawGet(base, '/_astro/app.abc123.js', `Range: ${range}\r\n`);
+    assert.match(answer, /^HTTP\/1\.1 200 [\s\S]*console\.log\(1\)$/, range);
+  }
+  const part = await rawGet(base, '/_astro/app.abc123.js', 'Range: bytes=0-6\r\n');
+  assert.match(part, /^HTTP\/1\.1 206 [\s\S]*\r\n\r\nconsole$/);
+  assert.equal((await fetch(`${base}/`)).status, 200, 'still serving');
+});
+
+test('with its port given, the site answers only to a loopback Host (a rebinding page cannot read it)', async () => {
+  let port = 0;
+  const guarded = createServer(await createSiteHandler({ root, headHtml: '<meta name="t" content="secret">', port: () => port }));
+  await new Promise<void>((resolve) => guarded.listen(0, '127.0.0.1', resolve));
+  port = (guarded.address() as AddressInfo).port;
+  const at = `http://127.0.0.1:${port}`;
+  try {
+    for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`, `LOCALHOST:${port}`]) {
+      assert.match(await raw(at, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`), /^HTTP\/1\.1 200 /, host);
+    }
+    for (const host of [`rebind.evil:${port}`, '127.0.0.1', `127.0.0.1:${port + 1}`, '']) {
+      const answer = await raw(at, `GET / HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`);
+      assert.match(answer, /^HTTP\/1\.1 421 /, host);
+      assert.doesNotMatch(answer, /secret/, host);
+    }
+  } finally {
+    await new Promise((resolve) => guarded.close(resolve));
+  }
+});
+
+test("npm start's server (runner off) survives GET /x%ff.png and keeps serving; unknown upgrades are answered", async () => {
+  const child = spawn(process.execPath, [new URL('../../src/server/main.ts', import.meta.url).pathname], {
+    env: { ...process.env, RUNNER: 'off', PORT: '0', SITE_DIR: root },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    const at = await new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`the server did not start: ${output}`)), 15_000);
+      child.stdout.on('data', () => {
+        const m = /at (http:\/\/127\.0\.0\.1:\d+)\//.exec(output);
+        if (m) {
+          clearTimeout(timer);
+          resolve(m[1]!);
+        }
+      });
+    });
+    assert.match(await rawGet(at, '/x%ff.png'), /^HTTP\/1\.1 400 /);
+    assert.equal(child.exitCode, null, `the server exited: ${output}`);
+    assert.match(await rawGet(at, '/'), /^HTTP\/1\.1 200 /);
+    const upgrade = await raw(at, `GET /anything HTTP/1.1\r\nHost: ${new URL(at).host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n`);
+    assert.match(upgrade, /^HTTP\/1\.1 404 /);
+    assert.doesNotMatch(output, /unexpected error/, 'nothing reached the guard');
+  } finally {
+    child.kill('SIGKILL');
   }
 });
