@@ -118,8 +118,18 @@ function refuseHttp(res: ServerResponse, why: Refusal): void {
   res.end(body);
 }
 
+const badAnswer = () => refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP');
+
+/** Why the exchange with the app failed, as the page is told: it timed out, the answer was not HTTP, or there was none. */
+function upstreamFailure(err: Error & { code?: string }, timeoutWhy: string): Refusal {
+  if (err.message === 'timeout') return refusal(504, 'timeout', timeoutWhy);
+  if (err.code?.startsWith('HPE_')) return badAnswer(); // llhttp refused the app's bytes
+  if (err.code === 'ECONNRESET') return refusal(502, 'unreachable', 'the run\'s server closed the connection without an answer');
+  return refusal(502, 'unreachable', 'the run\'s server could not be reached');
+}
+
 /** Ends a page's request that can no longer be answered properly: 502 if nothing was sent yet, else cut. */
-function failHttp(res: ServerResponse, why = refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')): void {
+function failHttp(res: ServerResponse, why = badAnswer()): void {
   try {
     if (!res.headersSent && !res.destroyed) {
       res.shouldKeepAlive = false;
@@ -219,8 +229,7 @@ async function forward(req: IncomingMessage, res: ServerResponse, target: Previe
   upstream.once('error', (err) => {
     clearTimeout(headTimer);
     done();
-    const timedOut = err.message === 'timeout';
-    failHttp(res, refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? `the app sent no answer within ${previewLimits.headTimeoutMs / 1000} s` : 'the run\'s server could not be reached'));
+    failHttp(res, upstreamFailure(err, `the app sent no answer within ${previewLimits.headTimeoutMs / 1000} s`));
   });
   // Whatever else ends the exchange — the app answering 101 to a plain request makes Node drop the
   // connection with neither 'response' nor 'error' — the page is answered or cut, never left waiting.
@@ -255,7 +264,7 @@ function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: Prev
     appSocket.on('error', () => socket.destroy());
     if (answer.statusCode !== 101 || !socket.writable) {
       appSocket.destroy();
-      answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
+      answerAndClose(socket, refusalBytes(badAnswer()));
       return;
     }
     socket.write(rawHead(101, 'Switching Protocols', toPage(answer.headers, true)));
@@ -277,7 +286,7 @@ function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: Prev
     const status = finalStatus(answer.statusCode);
     if (status === undefined) {
       upstream.destroy();
-      answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
+      answerAndClose(socket, refusalBytes(badAnswer()));
       return;
     }
     const chunks: Buffer[] = [];
@@ -303,15 +312,14 @@ function tunnel(req: IncomingMessage, socket: Duplex, head: Buffer, target: Prev
       return;
     }
     answered = true;
-    const timedOut = err.message === 'timeout';
-    answerAndClose(socket, refusalBytes(refusal(timedOut ? 504 : 502, timedOut ? 'timeout' : 'unreachable', timedOut ? 'the app did not answer the upgrade' : 'the run\'s server could not be reached')));
+    answerAndClose(socket, refusalBytes(upstreamFailure(err, 'the app did not answer the upgrade')));
   });
   // Neither an upgrade, an answer nor an error (Node drops some malformed answers quietly): still answered.
   upstream.once('close', () => {
     clearTimeout(headTimer);
     if (answered) return;
     answered = true;
-    answerAndClose(socket, refusalBytes(refusal(502, 'bad-answer', 'the run\'s server sent an answer that is not valid HTTP')));
+    answerAndClose(socket, refusalBytes(badAnswer()));
   });
   upstream.end();
 }
