@@ -32,7 +32,9 @@ STEP_MIN_US = int(os.environ.get("ASYNCLAB_STEP_MIN_US", "100"))
 
 _names: dict = {}
 _name_counts: collections.Counter = collections.Counter()
-_handler_of_task: "dict[asyncio.Task, str]" = {}
+# The FastAPI handler a request's task is running, for the loop lane's culprit. Weak: a strong
+# key kept every request's finished Task (and what it referenced) alive for the whole run.
+_handler_of_task: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
 
 
 def _display_name(coro) -> str:

@@ -1,0 +1,61 @@
+/**
+ * The tracing harness must not change the program it traces (issue 15, item 9): no object
+ * kept alive per request, no asyncio-only call where no asyncio loop runs, task names and the
+ * loop's task factory as asyncio has them, and the same answers from representative FastAPI
+ * apps with the harness on and off.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { Runner } from '../../src/runner/runner.ts';
+import { buildModel } from '../../src/timeline/model.ts';
+import { spansOf } from '../../src/timeline/summary.ts';
+import { python, runToEnd } from './helpers.ts';
+
+let runner: Runner;
+before(async () => (runner = await Runner.start()));
+after(() => runner.close());
+
+const liveTasksApp = `import asyncio, gc
+from contextlib import asynccontextmanager
+from fastapi import FastAPI
+
+def live_tasks():
+    gc.collect()
+    return sum(isinstance(o, asyncio.Task) for o in gc.get_objects())
+
+@asynccontextmanager
+async def lifespan(app):
+    print("live tasks at start", live_tasks())
+    yield
+    print("live tasks at end", live_tasks())
+
+app = FastAPI(lifespan=lifespan)
+
+@app.get("/ping")
+async def ping():
+    await asyncio.sleep(0)
+    return {"ok": True}
+`;
+
+test('a server keeps no asyncio Task alive per request', async () => {
+  const requests = 400;
+  const r = await runToEnd(runner, {
+    manifest: {
+      id: 'live-tasks',
+      title: { en: 't', zh: 't' },
+      language: 'python',
+      kind: 'server',
+      entry: 'main:app',
+      // Spread out: the sandbox's file limit would refuse 400 connections at once.
+      load: [{ path: '/ping', count: 200, everyMs: 3 }, { path: '/ping', count: 200, everyMs: 3, delayMs: 1 }],
+    },
+    files: { 'main.py': liveTasksApp },
+  });
+  assert.equal(r.exit.reason, null, r.stderr.slice(0, 3000));
+  assert.equal((r.stdout.match(/→ 200/g) ?? []).length, requests, r.stdout.slice(-2000));
+  const atStart = Number(/live tasks at start (\d+)/.exec(r.stdout)?.[1]);
+  const atEnd = Number(/live tasks at end (\d+)/.exec(r.stdout)?.[1]);
+  assert.ok(Number.isFinite(atStart) && Number.isFinite(atEnd), r.stdout.slice(-2000));
+  // The server's own few tasks (serve, lifespan, a connection or two closing), not one per request.
+  assert.ok(atEnd - atStart < 10, `live tasks grew from ${atStart} to ${atEnd} over ${requests} requests`);
+});
