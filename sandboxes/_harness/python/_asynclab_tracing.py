@@ -159,6 +159,15 @@ def _pass_names_to_the_factory() -> None:
     asyncio.base_events.BaseEventLoop.create_task = create_task
 
 
+def _current_asyncio_task():
+    """The running asyncio task, or None where no asyncio loop runs (AnyIO's trio backend, a
+    coroutine driven by hand): the handler then simply gets no culprit bookkeeping."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
+
+
 def _thread_lane() -> tuple:
     thread = threading.current_thread()
     return f"thread {thread.name} ({threading.get_native_id()})", thread.name, threading.get_native_id()
@@ -256,7 +265,7 @@ def _patch_routing(routing) -> None:
         if kind == "async":
             @functools.wraps(call)
             async def traced(**values):
-                task = asyncio.current_task()
+                task = _current_asyncio_task()
                 if task is not None:
                     _handler_of_task[task] = label
                 lane = f"handler {next(counter)}"
