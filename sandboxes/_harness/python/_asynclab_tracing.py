@@ -1,7 +1,9 @@
 """What the Python harness records, with no change to lesson code (DESIGN §6).
 
-- task lanes: each asyncio task's lifetime (a task factory names and marks the
-  lesson's own tasks), and the segments in which it was actually running on the loop;
+- task lanes: each asyncio task's lifetime (create_task marks the lesson's own
+  tasks and gives each lane the coroutine's name, leaving the task's own name and
+  the loop's task factory as asyncio has them), and the segments in which it was
+  actually running on the loop;
 - the event-loop lane: callbacks that held the loop longer than a threshold,
   naming the culprit (the FastAPI handler or the task that ran);
 - handler lanes (FastAPI): each request's handler, its path, sync/async kind
@@ -30,9 +32,10 @@ BUSY_US = int(os.environ.get("ASYNCLAB_BUSY_US", "2000"))
 # and a busy loop of short steps would otherwise flood the trace.
 STEP_MIN_US = int(os.environ.get("ASYNCLAB_STEP_MIN_US", "100"))
 
-_names: dict = {}
 _name_counts: collections.Counter = collections.Counter()
-_handler_of_task: "dict[asyncio.Task, str]" = {}
+# The FastAPI handler a request's task is running, for the loop lane's culprit. Weak: a strong
+# key kept every request's finished Task (and what it referenced) alive for the whole run.
+_handler_of_task: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
 
 
 def _display_name(coro) -> str:
@@ -45,11 +48,14 @@ def _display_name(coro) -> str:
 
 # Tasks of the lesson's own code, by task, with their lane name. A task's running
 # segments are the loop callbacks that step it, timed in Handle._run below: one timing
-# per callback serves both the task lane and the event-loop lane.
+# per callback serves both the task lane and the event-loop lane. The lane name lives
+# only here: the task keeps the name asyncio gave it (`Task-7`, or the one passed), so
+# code that reads `get_name()` sees what it would see without the harness.
 _traced_tasks: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
 
 
 _WORK = os.path.realpath(os.environ.get("ASYNCLAB_WORK", os.getcwd()))
+_HERE = os.path.abspath(__file__)
 
 
 def _is_lesson_code(coro) -> bool:
@@ -58,40 +64,60 @@ def _is_lesson_code(coro) -> bool:
     return bool(code) and os.path.realpath(code.co_filename).startswith(_WORK + os.sep)
 
 
-def _hide_factory_frames(task):
-    """In debug mode a task remembers where it was created ("created at ..."): point past this
-    factory and loop.create_task, as asyncio does for its own frames when there is no factory."""
+def _hide_harness_frames(task):
+    """In debug mode a task remembers where it was created ("created at ..."): leave out the
+    harness's create_task wrapper, so the traceback is the one asyncio would keep without it."""
     tb = getattr(task, "_source_traceback", None)
-    while tb and (os.path.basename(tb[-1].filename) == "_asynclab_tracing.py"
-                  or (tb[-1].name == "create_task" and tb[-1].filename.endswith(os.path.join("asyncio", "base_events.py")))):
-        del tb[-1]
+    if tb:
+        tb[:] = [frame for frame in tb if frame.filename != _HERE]
     return task
 
 
-def _task_factory(loop, coro, **kwargs):
-    if not _is_lesson_code(coro):
-        return _hide_factory_frames(asyncio.Task(coro, loop=loop, **kwargs))
+def _task_ended(task, name: str, ts: int) -> None:
+    emit({"ts": ts, "ph": "E", "cat": "task", "lane": f"task {name}", "name": name, "args": {"cancelled": task.cancelled()}})
+
+
+def _trace_task(task) -> None:
+    coro = task.get_coro()
+    if not _is_lesson_code(coro) or task in _traced_tasks:
+        return
     name = _display_name(coro)
-    task = _hide_factory_frames(asyncio.Task(coro, loop=loop, **kwargs))
-    if task.get_name().startswith("Task-"):
-        task.set_name(name)
     _traced_tasks[task] = name
     # Begin/end rather than one complete event: a run killed mid-way still shows its open tasks.
     emit({"ts": now_us(), "ph": "B", "cat": "task", "lane": f"task {name}", "name": name})
+    if task.done():  # an eager task (eager_task_factory) may finish inside create_task
+        _traced_tasks.pop(task, None)
+        _task_ended(task, name, now_us())
+    # Otherwise its end is seen in Handle._run, after the step that finished it: a done
+    # callback would show in the task's repr (debug mode's "Executing <Task ... cb=[...]>").
 
-    def done(t):
-        emit({"ts": now_us(), "ph": "E", "cat": "task", "lane": f"task {name}", "name": name, "args": {"cancelled": t.cancelled()}})
 
-    task.add_done_callback(done)
-    return task
+def _patch_create_task() -> None:
+    """Every task the loop makes (create_task, ensure_future, gather, TaskGroup, AnyIO) passes
+    through BaseEventLoop.create_task; trace it there rather than through a task factory, so
+    `loop.get_task_factory()` stays None (and a factory the lesson sets is used as it would be).
+    A factory also met CPython 3.13.5's `task.set_name(name)` after it, which named every task
+    "None" when no name was given; the loop's own path names tasks as asyncio does."""
+    original = asyncio.base_events.BaseEventLoop.create_task
+
+    @functools.wraps(original)
+    def create_task(self, coro, *args, **kwargs):
+        task = original(self, coro, *args, **kwargs)
+        if isinstance(task, asyncio.Task):
+            _trace_task(_hide_harness_frames(task))
+        return task
+
+    asyncio.base_events.BaseEventLoop.create_task = create_task
 
 
 def _culprit(callback) -> str:
     owner = getattr(callback, "__self__", None)
     if isinstance(owner, asyncio.Task):
-        name = _handler_of_task.get(owner) or owner.get_name()
-        if name.startswith("Task-"):  # an untraced task: say what it runs
-            name = getattr(owner.get_coro(), "__qualname__", name)
+        name = _handler_of_task.get(owner)
+        if name is None:
+            name = owner.get_name()
+            if name.startswith("Task-"):  # asyncio's own name: say what it runs (a traced task: its lane name)
+                name = _traced_tasks.get(owner) or getattr(owner.get_coro(), "__qualname__", name)
         return name
     return getattr(callback, "__qualname__", repr(callback))[:120]
 
@@ -111,50 +137,33 @@ def _patch_loop_callbacks() -> None:
         try:
             return original(self)
         finally:
-            took = now_us() - started
-            if took >= STEP_MIN_US:
-                owner = getattr(callback, "__self__", None)
-                name = _traced_tasks.get(owner) if isinstance(owner, asyncio.Task) else None
-                if name is not None:
+            ended = now_us()
+            took = ended - started
+            owner = getattr(callback, "__self__", None)
+            task = owner if isinstance(owner, asyncio.Task) else None
+            # A task finishes only inside one of its steps, so this sees every traced task end.
+            finished = task is not None and task.done()
+            if took >= STEP_MIN_US or finished:
+                name = _traced_tasks.get(task) if task is not None else None
+                if name is not None and took >= STEP_MIN_US:
                     emit({"ts": started, "ph": "X", "dur": took, "cat": "task-run", "lane": f"task {name}", "name": name})
                 if took >= BUSY_US and report_busy:
                     culprit = _culprit(callback)
                     emit({"ts": started, "ph": "X", "dur": took, "cat": "loop-busy", "lane": "event loop", "name": culprit, "args": {"culprit": culprit}})
+                if finished and name is not None:
+                    del _traced_tasks[task]
+                    _task_ended(task, name, ended)
 
     asyncio.events.Handle._run = _run
 
 
-def _install_on_new_loops() -> None:
-    policy = asyncio.get_event_loop_policy()
-    original_new = policy.new_event_loop
-
-    def new_event_loop():
-        loop = original_new()
-        loop.set_task_factory(_task_factory)
-        return loop
-
-    policy.new_event_loop = new_event_loop
-    _pass_names_to_the_factory()
-
-
-def _pass_names_to_the_factory() -> None:
-    """CPython 3.13.5's create_task calls `task.set_name(name)` after a task factory, even
-    when no name was given, so every task would be called "None". Hand the name to our
-    factory instead (as the loop does when there is no factory), and leave the loop's own
-    path for any other factory the lesson code sets."""
-    original = asyncio.base_events.BaseEventLoop.create_task
-
-    def create_task(self, coro, *, name=None, context=None, **kwargs):
-        if self.get_task_factory() is not _task_factory:
-            return original(self, coro, name=name, context=context, **kwargs)
-        self._check_closed()
-        if context is not None:
-            kwargs["context"] = context
-        if name is not None:
-            kwargs["name"] = name
-        return _task_factory(self, coro, **kwargs)
-
-    asyncio.base_events.BaseEventLoop.create_task = create_task
+def _current_asyncio_task():
+    """The running asyncio task, or None where no asyncio loop runs (AnyIO's trio backend, a
+    coroutine driven by hand): the handler then simply gets no culprit bookkeeping."""
+    try:
+        return asyncio.current_task()
+    except RuntimeError:
+        return None
 
 
 def _thread_lane() -> tuple:
@@ -254,7 +263,7 @@ def _patch_routing(routing) -> None:
         if kind == "async":
             @functools.wraps(call)
             async def traced(**values):
-                task = asyncio.current_task()
+                task = _current_asyncio_task()
                 if task is not None:
                     _handler_of_task[task] = label
                 lane = f"handler {next(counter)}"
@@ -292,7 +301,7 @@ def reset() -> None:
 def install() -> None:
     if os.environ.get("ASYNCLAB_TRACE", "1") == "0":
         return
-    _install_on_new_loops()
+    _patch_create_task()
     _patch_loop_callbacks()
     _patch_thread_pools()
     _patch_process_pools()
