@@ -299,11 +299,16 @@ test('representative programs and FastAPI apps answer the same with the harness 
   });
   assert.equal(r.exit.reason, null, r.stderr.slice(0, 3000));
   const report = JSON.parse(r.stdout) as Record<string, { code: number; stdout?: string; answers?: string[]; stderr: string }>;
-  const [scriptOff, scriptOn, serverOff, serverOn] = ['script 0', 'script 1', 'server 0', 'server 1'].map((k) => report[k]!);
+  const part = (key: string) => {
+    const found = report[key];
+    assert.ok(found, `the report has no "${key}": ${r.stdout.slice(0, 500)}`);
+    return found;
+  };
+  const [scriptOff, scriptOn, serverOff, serverOn] = [part('script 0'), part('script 1'), part('server 0'), part('server 1')];
   assert.equal(scriptOff.code, 0, scriptOff.stderr);
   assert.equal(scriptOn.code, 0, scriptOn.stderr);
   assert.equal(scriptOn.stdout, scriptOff.stdout);
-  assert.match(scriptOff.stdout, /^factory None\nmain Task-1\npending <Task pending name='Task-2' False\ncreated at create_task tasks.py\ngot Task-2 named Task-2 named\n/);
+  assert.match(scriptOff.stdout ?? '', /^factory None\nmain Task-1\npending <Task pending name='Task-2' False\ncreated at create_task tasks.py\ngot Task-2 named Task-2 named\n/);
   assert.equal(serverOff.code, 0, serverOff.stderr);
   assert.equal(serverOn.code, 0, serverOn.stderr);
   assert.equal(serverOff.answers!.length, differentialLoad.length + 2, serverOff.answers!.join('\n')); // + the echo's two messages

@@ -1,5 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { RunEvent } from '../../src/runner/protocol.ts';
+import type { RunEvent, ServerMessage } from '../../src/runner/protocol.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { spansOf } from '../../src/timeline/summary.ts';
 import type { Runner } from '../../src/runner/runner.ts';
@@ -76,4 +76,23 @@ export function requestDurations(result: RunResult, path: string): number[] {
     .filter((s) => s.args.path === path)
     .map((s) => (s.end - s.start) / 1000)
     .sort((a, b) => a - b);
+}
+
+/**
+ * Collects a page connection's messages and waits for the first one that matches (taking
+ * it out), so a test can wait for events in any order the runner sends them.
+ */
+export function messageInbox(ws: { on(event: 'message', listener: (data: { toString(): string }) => void): unknown }) {
+  const inbox: ServerMessage[] = [];
+  ws.on('message', (data) => inbox.push(JSON.parse(data.toString()) as ServerMessage));
+  const next = async (pred: (m: ServerMessage) => boolean, ms = 30_000): Promise<ServerMessage> => {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      const index = inbox.findIndex(pred);
+      if (index >= 0) return inbox.splice(index, 1)[0]!;
+      if (Date.now() > deadline) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 800)}`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
+  };
+  return { inbox, next };
 }

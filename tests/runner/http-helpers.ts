@@ -16,7 +16,7 @@ import type { ServerMessage } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import type { MountedRunner } from '../../src/runner/ws.ts';
 import { createApp } from '../../src/server/app.ts';
-import { node } from './helpers.ts';
+import { messageInbox, node } from './helpers.ts';
 
 export interface App {
   runner: Runner;
@@ -70,21 +70,12 @@ export async function startApp(): Promise<App> {
 /** A page's runner connection: start a run and wait for its `ready` (or `exit`). */
 export async function page(app: App) {
   const ws = new WebSocket(`ws://${app.host}/__runner?token=${app.token}`, { origin: `http://${app.host}` });
-  const inbox: ServerMessage[] = [];
-  ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
+  const { inbox, next: waitFor } = messageInbox(ws);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  const next = async (pred: (m: ServerMessage) => boolean, ms = 30_000): Promise<ServerMessage> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const index = inbox.findIndex(pred);
-      if (index >= 0) return inbox.splice(index, 1)[0]!;
-      if (Date.now() > deadline) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 800)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+  const next = (pred: (m: ServerMessage) => boolean, ms = 30_000): Promise<ServerMessage> => waitFor(pred, ms);
   const run = async (runId: string, req: { manifest: unknown; files: Record<string, string> }) => {
     ws.send(JSON.stringify({ type: 'run', runId, ...req, preview: true }));
     return (await next((m) => (m.type === 'ready' || m.type === 'exit') && m.runId === runId)) as Extract<ServerMessage, { type: 'ready' | 'exit' }>;

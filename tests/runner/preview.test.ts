@@ -15,7 +15,7 @@ import type { ServerMessage } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner, type MountedRunner } from '../../src/runner/ws.ts';
 import { previewLimits } from '../../src/runner/preview/proxy.ts';
-import { node, python } from './helpers.ts';
+import { messageInbox, node, python } from './helpers.ts';
 
 const app = `
 import asyncio
@@ -97,18 +97,9 @@ async function stopSite(site: Site): Promise<void> {
 /** A page's runner connection: send messages, wait for ones that match. */
 async function page(site: Site) {
   const ws = new WebSocket(`ws://127.0.0.1:${site.port}/__runner?token=${site.token}`, { origin: `http://127.0.0.1:${site.port}` });
-  const inbox: ServerMessage[] = [];
-  ws.on('message', (data) => inbox.push(JSON.parse(data.toString())));
+  const { inbox, next: waitFor } = messageInbox(ws);
   await new Promise((resolve) => ws.once('open', resolve));
-  const next = async (pred: (m: ServerMessage) => boolean, ms = 20_000): Promise<ServerMessage> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const index = inbox.findIndex(pred);
-      if (index >= 0) return inbox.splice(index, 1)[0]!;
-      if (Date.now() > deadline) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 800)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
-    }
-  };
+  const next = (pred: (m: ServerMessage) => boolean, ms = 20_000): Promise<ServerMessage> => waitFor(pred, ms);
   const run = async (runId: string, req: { manifest: unknown; files: Record<string, string> }, preview = true) => {
     ws.send(JSON.stringify({ type: 'run', runId, ...req, ...(preview ? { preview: true } : {}) }));
     return (await next((m) => (m.type === 'ready' || m.type === 'exit') && m.runId === runId)) as Extract<ServerMessage, { type: 'ready' | 'exit' }>;

@@ -7,8 +7,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { describeRequest } from '../../src/server/guard.ts';
+import { rawRequest } from '../support/raw-http.ts';
 
 const fixture = new URL('../fixtures/servers/guarded-server.ts', import.meta.url).pathname;
 let child: ChildProcess;
@@ -36,16 +36,7 @@ after(() => {
 
 /** One raw request; resolves with what came back before the server closed (or 3 s passed). */
 function raw(text: string): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    let got = '';
-    socket.on('data', (d) => (got += d.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(got));
-    // Not half-closed: Node's server drops a pending answer when the client ends its side first.
-    socket.write(text);
-    setTimeout(() => socket.destroy(), 3000).unref();
-  });
+  return rawRequest(port, text);
 }
 
 const get = (path: string) => raw(`GET ${path} HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nConnection: close\r\n\r\n`);

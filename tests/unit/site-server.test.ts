@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { mkdtemp, mkdir, writeFile, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { spawn } from 'node:child_process';
-import { connect, type AddressInfo } from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createSiteHandler, parseSitePath } from '../../src/server/site.ts';
 import { isolationHeaders } from '../../src/server/headers.ts';
+import { rawRequest } from '../support/raw-http.ts';
 
 let root: string;
 let server: Server;
@@ -101,19 +102,8 @@ test('pages carry the head markup the server adds (the runner token), other file
   }
 });
 
-/** Raw bytes on a fresh connection (no client-side normalising); what came back before close or 3 s. */
-function raw(at: string, text: string): Promise<string> {
-  const { port } = new URL(at);
-  return new Promise((resolve) => {
-    const socket = connect(Number(port), '127.0.0.1');
-    let got = '';
-    socket.on('data', (d) => (got += d.toString('latin1')));
-    socket.on('error', () => undefined);
-    socket.on('close', () => resolve(got));
-    socket.write(text);
-    setTimeout(() => socket.destroy(), 3000).unref();
-  });
-}
+/** Raw bytes on a fresh connection to the server at `at`. */
+const raw = (at: string, text: string) => rawRequest(Number(new URL(at).port), text);
 const rawGet = (at: string, target: string, headers = '') =>
   raw(at, `GET ${target} HTTP/1.1\r\nHost: ${new URL(at).host}\r\n${headers}Connection: close\r\n\r\n`);
 
