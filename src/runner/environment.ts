@@ -111,7 +111,7 @@ export function findRuntime(env: NodeJS.ProcessEnv = process.env): RuntimeFound 
     const location = locate(hash, cacheBase(env));
     const report = readReport(location);
     if (!report || !existsSync(path.join(location.root, 'usr', 'bin', 'python3'))) {
-      return { problem: `the sandbox runtime (${spec.release}) is not built at ${location.dir}: run npm start, or node src/runtime/build.ts` };
+      return { problem: `the sandbox runtime (${spec.release}) is not built at ${location.dir}: run npm start, or node_modules/.bin/node src/runtime/build.ts` };
     }
     const versions = report.versions;
     return {

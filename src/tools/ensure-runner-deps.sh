@@ -45,4 +45,4 @@ case $rc in
   1) why="crashed?" ;;
   *) why="killed?" ;;
 esac
-fail "building the sandbox runtime stopped with exit code $rc ($why); run 'node src/runtime/build.ts' to see why"
+fail "building the sandbox runtime stopped with exit code $rc ($why); run 'node_modules/.bin/node src/runtime/build.ts' to see why"

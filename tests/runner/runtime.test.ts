@@ -86,5 +86,5 @@ test('RUNNER_PYTHON is the escape hatch: the host\'s interpreter, labelled as su
 test('without a built runtime, Python runs are refused with what to run', async () => {
   const env = await detectEnvironment({ ...process.env, ASYNCLAB_RUNTIME_CACHE: '/nonexistent/asynclab-cache' });
   assert.equal(env.python, undefined);
-  assert.match(env.pythonProblem ?? '', /the sandbox runtime \(Debian 13\) is not built at \/nonexistent\/asynclab-cache\/[0-9a-f]{16}: run npm start, or node src\/runtime\/build\.ts/);
+  assert.match(env.pythonProblem ?? '', /the sandbox runtime \(Debian 13\) is not built at \/nonexistent\/asynclab-cache\/[0-9a-f]{16}: run npm start, or node_modules\/\.bin\/node src\/runtime\/build\.ts/);
 });
