@@ -242,6 +242,20 @@ test('source over the size limit and path traversal are refused before anything 
   await expectHealthyAfter();
 });
 
+test('an entry named like an Object.prototype property, with no such file, is refused', async () => {
+  // `entry in files` found `constructor`, `toString` and `__proto__` on the prototype and let the run start.
+  for (const entry of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    for (const request of [python('print(1)\n', { entry }), node('console.log(1)\n', { entry })]) {
+      const r = await runToEnd(runner, request);
+      const what = `${request.manifest.language} ${entry}: ${JSON.stringify(r.exit)}`;
+      assert.equal(r.exit.reason?.code, 'bad-request', what);
+      assert.match(r.exit.reason!.message, new RegExp(`the entry ${entry} is not among the files`), what);
+      assert.deepEqual(r.events.map((e) => e.type), ['exit'], `${what}: nothing started`);
+    }
+  }
+  await expectHealthyAfter();
+});
+
 test('after all of the above, no run directory and no run cgroup is left behind', async () => {
   await new Promise((resolve) => setTimeout(resolve, 100));
   assert.deepEqual(readdirSync(runner.workRoot).sort(), ['etc']);
