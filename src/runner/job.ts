@@ -322,13 +322,18 @@ export class Job {
 }
 
 /**
- * A limit the kernel enforced explains a run better than the timeout it caused (a fork
- * bomb that spins until killed ran into the process limit first); a stop by the reader
- * or a runner-side limit stands as it is.
+ * A limit that killed a process (memory, CPU, file size) explains a run better than the
+ * timeout that followed; a stop by the reader or a runner-side limit stands as it is. A
+ * timeout is the runner's own decision and wins over limits that only refuse (the process
+ * cap refuses a fork, a full disk a write: a program can go on after either), which the
+ * timeout's message then mentions.
  */
 function pickReason(ended: Reason | undefined, classified: Reason | undefined): Reason | null {
   if (ended && ended.code !== 'timeout') return ended;
-  if (classified && ['memory', 'process-limit', 'cpu', 'file-limit', 'disk-limit'].includes(classified.code)) return classified;
+  if (ended && classified && (classified.code === 'process-limit' || classified.code === 'disk-limit')) {
+    return reason('timeout', { ...ended.params, ...classified.params, alsoHit: classified.code });
+  }
+  if (classified && ['memory', 'cpu', 'file-limit'].includes(classified.code)) return classified;
   return ended ?? classified ?? null;
 }
 

@@ -67,12 +67,37 @@ print("parent leaves its daemon behind")
   await expectHealthyAfter();
 });
 
-test('a Python fork bomb hits the process limit', async () => {
+test('a Python fork bomb hits the process limit and is ended by its wall time', async () => {
   const source = 'import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n';
-  await contained('python fork bomb', python(source, { timeoutMs: 3000 }), 'process-limit');
+  // A bomb that retries forever runs into the cap, then into its wall time: the timeout ended it, and says so.
+  const r = await contained('python fork bomb', python(source, { timeoutMs: 3000 }), 'timeout');
+  assert.match(r.exit.reason!.message, /timed out after 3 s; before that it reached the process limit/);
 });
 
-test('a Node child_process bomb hits the process limit', async () => {
+test('a run that forks up to the process cap and then sleeps is reported as timed out, not as process-limit', async () => {
+  // Found: the runner ended this run for its wall time, yet the exit said process-limit.
+  const source = `import os, time
+children = 0
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(10_000)
+            os._exit(0)
+        children += 1
+    except OSError:
+        break
+print("capped at", children, flush=True)
+time.sleep(10_000)
+`;
+  const r = await contained('fork to the cap, then sleep', python(source, { timeoutMs: 1500 }), 'timeout');
+  assert.match(r.stdout, /capped at \d+/);
+  assert.equal(r.exit.reason!.params?.seconds, 1.5);
+  assert.equal(r.exit.reason!.params?.alsoHit, 'process-limit');
+  assert.match(r.exit.reason!.message, /^timed out after 1\.5 s; before that it reached the process limit \(at most \d+ processes and threads\)$/);
+  assert.ok(r.exit.durationMs >= 1400 && r.exit.durationMs < 5000, `${r.exit.durationMs} ms`);
+});
+
+test('a Node child_process bomb hits the process limit and is ended by its wall time', async () => {
   const source = `import { spawn } from 'node:child_process';
 let failures = 0;
 function more() {
@@ -80,7 +105,8 @@ function more() {
   setImmediate(more);
 }
 more();`;
-  await contained('node spawn bomb', node(source, { timeoutMs: 4000 }), 'process-limit');
+  const r = await contained('node spawn bomb', node(source, { timeoutMs: 4000 }), 'timeout');
+  assert.match(r.exit.reason!.message, /before that it reached the process limit/);
 });
 
 test('a Python memory bomb is killed at the memory limit', async () => {
