@@ -160,6 +160,7 @@ export class Job {
     // In the runner's private work root, never in the run's directory: nothing of the sandbox is on this path.
     if (this.wantsPreview) this.activation = await openActivationSocket(path.join(this.ctx.workRoot, `preview-${this.id}.sock`));
     const t0ns = process.hrtime.bigint();
+    const argsFd = this.activation ? previewFd + 1 : previewFd; // the next descriptor after the others
     const command = buildSandboxCommand({
       manifest: this.manifest,
       env: this.ctx.env,
@@ -177,13 +178,24 @@ export class Job {
       serviceEnv: this.services?.env,
       serviceMounts: this.services?.mounts,
       previewFd: this.activation ? previewFd : undefined,
+      argsFd,
     });
     return new Promise((resolve, reject) => {
       const child = spawn(command.file, command.args, {
         env: command.env,
-        stdio: this.activation ? ['ignore', 'pipe', 'pipe', 'pipe', this.activation.fd] : ['ignore', 'pipe', 'pipe', 'pipe'],
+        stdio: [
+          ...(['ignore', 'pipe', 'pipe', 'pipe'] as const),
+          ...(this.activation ? [this.activation.fd] : []),
+          ...(command.argsData !== undefined ? (['pipe'] as const) : []),
+        ],
         detached: true,
       });
+      if (command.argsData !== undefined) {
+        // bwrap reads its options from here to end of file, then closes its copy.
+        const args = child.stdio[argsFd] as NodeJS.WritableStream;
+        args.on('error', () => undefined); // a sandbox that failed to start: its exit says why
+        args.end(command.argsData);
+      }
       this.activation?.closeOwnCopy(); // the sandbox has its copy now
       this.child = child;
       child.once('error', reject);

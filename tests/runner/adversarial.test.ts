@@ -268,6 +268,35 @@ test('source over the size limit and path traversal are refused before anything 
   await expectHealthyAfter();
 });
 
+test('no host path in any /proc/<pid>/cmdline or environ inside the sandbox', async () => {
+  // Found: /proc/1/cmdline (bwrap's PID 1 keeps bwrap's argv) named the run directory under the work root.
+  const source = `import os, sys, subprocess
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+seen = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    for name in ("cmdline", "environ"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        seen += 1
+        sys.stdout.write(f"--- {pid} {name}\\n{data.replace(b'\\0', b' ').decode('utf-8', 'replace')}\\n")
+print("read", seen, "files")
+child.kill()
+`;
+  const r = await runToEnd(runner, python(source, { timeoutMs: 10_000 }));
+  assert.equal(r.exit.reason, null, r.stderr);
+  assert.match(r.stdout, /--- 1 cmdline\n/, 'PID 1 was readable');
+  assert.ok(Number(/read (\d+) files/.exec(r.stdout)?.[1]) >= 4, r.stdout.slice(-200));
+  for (const hostPath of [runner.workRoot, 'asynclab-runner-', process.cwd(), path.dirname(process.execPath)]) {
+    assert.ok(!r.stdout.includes(hostPath), `${hostPath} is visible inside:\n${r.stdout.slice(0, 3000)}`);
+  }
+  await expectHealthyAfter();
+});
+
 test('an entry named like an Object.prototype property, with no such file, is refused', async () => {
   // `entry in files` found `constructor`, `toString` and `__proto__` on the prototype and let the run start.
   for (const entry of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
