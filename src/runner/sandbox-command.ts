@@ -147,6 +147,11 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
       '/proc',
       '--dev',
       '/dev',
+      // Python's multiprocessing (semaphores, process pools) needs a writable /dev/shm: a bounded one.
+      '--size',
+      String(limits.tmpfsBytes),
+      '--tmpfs',
+      '/dev/shm',
       '--size',
       String(limits.tmpfsBytes),
       '--tmpfs',
@@ -168,6 +173,10 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     for (const prefix of env.python?.extraPrefixes ?? []) bwrap.push('--ro-bind', prefix, prefix);
     for (const mount of o.serviceMounts ?? []) bwrap.push('--ro-bind', mount.host, mount.inside);
     for (const [k, v] of Object.entries(sandboxEnv)) bwrap.push('--setenv', k, v);
+    // Last, once every mount point exists: the root and /dev are tmpfs bwrap made with no
+    // size, so writable they would let a run write past its disk limit (until the memory
+    // limit). Read-only, only the sized tmpfs mounts (/work, /tmp, /dev/shm) take writes.
+    bwrap.push('--remount-ro', '/dev', '--remount-ro', '/');
     bwrap.push('--chdir', '/work');
     if (bwrap.some((arg) => arg.includes('\0'))) throw new Error('a NUL in a bwrap option');
     argsData = bwrap.map((arg) => `${arg}\0`).join('');

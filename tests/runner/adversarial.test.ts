@@ -148,6 +148,38 @@ test('a file bomb hits the file size limit; filling the tmpfs hits the disk limi
   await contained('tmpfs fill', python(fill, { timeoutMs: 8000 }), 'disk-limit');
 });
 
+test('/ and /dev are read-only and /dev/shm is bounded: no writing past the disk limit', async () => {
+  // Found: / and /dev were tmpfs with no size; 427 MiB were written before the memory limit stopped it.
+  const probe = (dir: string) => `import errno, os
+written = 0
+try:
+    for i in range(64):
+        with open(os.path.join(${JSON.stringify(dir)}, f"part{i}"), "wb") as f:
+            f.write(b"z" * 1048576)
+        written += 1
+    print("wrote", written, "MiB")
+except OSError as e:
+    print("stopped", errno.errorcode[e.errno], "after", written, "MiB")
+`;
+  for (const dir of ['/', '/dev']) {
+    const r = await runToEnd(runner, python(probe(dir), { timeoutMs: 8000 }));
+    assert.equal(r.stdout, 'stopped EROFS after 0 MiB\n', `${dir}: ${r.stdout}${r.stderr.slice(0, 500)}`);
+    await expectHealthyAfter();
+  }
+  const shm = await runToEnd(runner, python(probe('/dev/shm'), { timeoutMs: 8000 }));
+  const mib = runner.limits.tmpfsBytes / 1024 / 1024;
+  assert.match(shm.stdout, /^stopped ENOSPC after \d+ MiB\n$/, shm.stdout + shm.stderr.slice(0, 500));
+  assert.ok(Number(/after (\d+)/.exec(shm.stdout)![1]) <= mib, shm.stdout);
+  await expectHealthyAfter();
+  // The uncaught version of each ends with its reason.
+  const fill = (dir: string) => `i = 0\nwhile True:\n    with open(f"${dir}/part{i}", "wb") as f:\n        f.write(b"z" * 1048576)\n    i += 1\n`;
+  await contained('/dev/shm fill', python(fill('/dev/shm'), { timeoutMs: 8000 }), 'disk-limit');
+  const rootFill = await runToEnd(runner, python(fill(''), { timeoutMs: 8000 }));
+  assert.equal(rootFill.exit.code, 1);
+  assert.match(rootFill.stderr, /Read-only file system: '\/part0'/);
+  await expectHealthyAfter();
+});
+
 test('a file written in one run is gone in the next', async () => {
   const first = await runToEnd(runner, python('open("left.txt", "w").write("x")\nopen("/tmp/left.txt", "w").write("x")\nprint("wrote")\n'));
   assert.equal(first.stdout, 'wrote\n');
