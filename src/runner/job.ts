@@ -160,6 +160,7 @@ export class Job {
     // In the runner's private work root, never in the run's directory: nothing of the sandbox is on this path.
     if (this.wantsPreview) this.activation = await openActivationSocket(path.join(this.ctx.workRoot, `preview-${this.id}.sock`));
     const t0ns = process.hrtime.bigint();
+    const argsFd = this.activation ? previewFd + 1 : previewFd; // the next descriptor after the others
     const command = buildSandboxCommand({
       manifest: this.manifest,
       env: this.ctx.env,
@@ -177,13 +178,24 @@ export class Job {
       serviceEnv: this.services?.env,
       serviceMounts: this.services?.mounts,
       previewFd: this.activation ? previewFd : undefined,
+      argsFd,
     });
     return new Promise((resolve, reject) => {
       const child = spawn(command.file, command.args, {
         env: command.env,
-        stdio: this.activation ? ['ignore', 'pipe', 'pipe', 'pipe', this.activation.fd] : ['ignore', 'pipe', 'pipe', 'pipe'],
+        stdio: [
+          ...(['ignore', 'pipe', 'pipe', 'pipe'] as const),
+          ...(this.activation ? [this.activation.fd] : []),
+          ...(command.argsData !== undefined ? (['pipe'] as const) : []),
+        ],
         detached: true,
       });
+      if (command.argsData !== undefined) {
+        // bwrap reads its options from here to end of file, then closes its copy.
+        const args = child.stdio[argsFd] as NodeJS.WritableStream;
+        args.on('error', () => undefined); // a sandbox that failed to start: its exit says why
+        args.end(command.argsData);
+      }
       this.activation?.closeOwnCopy(); // the sandbox has its copy now
       this.child = child;
       child.once('error', reject);
@@ -322,13 +334,18 @@ export class Job {
 }
 
 /**
- * A limit the kernel enforced explains a run better than the timeout it caused (a fork
- * bomb that spins until killed ran into the process limit first); a stop by the reader
- * or a runner-side limit stands as it is.
+ * A limit that killed a process (memory, CPU, file size) explains a run better than the
+ * timeout that followed; a stop by the reader or a runner-side limit stands as it is. A
+ * timeout is the runner's own decision and wins over limits that only refuse (the process
+ * cap refuses a fork, a full disk a write: a program can go on after either), which the
+ * timeout's message then mentions.
  */
 function pickReason(ended: Reason | undefined, classified: Reason | undefined): Reason | null {
   if (ended && ended.code !== 'timeout') return ended;
-  if (classified && ['memory', 'process-limit', 'cpu', 'file-limit', 'disk-limit'].includes(classified.code)) return classified;
+  if (ended && classified && (classified.code === 'process-limit' || classified.code === 'disk-limit')) {
+    return reason('timeout', { ...ended.params, ...classified.params, alsoHit: classified.code });
+  }
+  if (classified && ['memory', 'cpu', 'file-limit'].includes(classified.code)) return classified;
   return ended ?? classified ?? null;
 }
 

@@ -22,7 +22,7 @@ export interface Limits {
   openFiles: number;
   /** Largest single file a sandbox may write (RLIMIT_FSIZE → SIGXFSZ). */
   fileBytes: number;
-  /** Writable space: /work and /tmp are tmpfs of this size each (ENOSPC). */
+  /** Writable space: /work, /tmp and /dev/shm are tmpfs of this size each (ENOSPC); / and /dev are read-only. */
   tmpfsBytes: number;
   /** stdout + stderr together (runner counts → truncate with a marker, kill). */
   outputBytes: number;

@@ -32,9 +32,19 @@ export interface Reason {
 type Params = Record<string, string | number>;
 type Template = (p: Params) => string;
 
+/**
+ * A timeout's note on a limit the run had also run into before the runner ended it (the
+ * process cap refuses a fork, a full disk refuses a write: neither ends a run by itself).
+ */
+function alsoHit(p: Params, locale: 'en' | 'zh'): string {
+  if (p.alsoHit === 'process-limit') return locale === 'en' ? `; before that it reached the process limit (at most ${p.max} processes and threads)` : `；此前已达到进程数上限（最多 ${p.max} 个进程和线程）`;
+  if (p.alsoHit === 'disk-limit') return locale === 'en' ? `; before that it reached the disk space limit of ${p.mib} MiB` : `；此前已达到磁盘空间上限（${p.mib} MiB）`;
+  return '';
+}
+
 const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
   en: {
-    timeout: (p) => `timed out after ${p.seconds} s`,
+    timeout: (p) => `timed out after ${p.seconds} s${alsoHit(p, 'en')}`,
     cpu: (p) => `CPU time limit of ${p.seconds} s reached`,
     memory: (p) => `out of memory: the limit is ${p.mib} MiB`,
     'output-limit': (p) => `output limit of ${p.kib} KiB reached; the rest was cut`,
@@ -51,7 +61,7 @@ const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
     internal: (p) => `the runner failed: ${p.detail}`,
   },
   zh: {
-    timeout: (p) => `运行超时（${p.seconds} 秒）`,
+    timeout: (p) => `运行超时（${p.seconds} 秒）${alsoHit(p, 'zh')}`,
     cpu: (p) => `CPU 时间超过上限（${p.seconds} 秒）`,
     memory: (p) => `内存不足：上限为 ${p.mib} MiB`,
     'output-limit': (p) => `输出超过上限（${p.kib} KiB），其余部分已截断`,

@@ -183,7 +183,8 @@ export class Runner {
     if (names.length > this.limits.sourceFiles) return { detail: `${names.length} files; at most ${this.limits.sourceFiles}` };
     const bad = names.find((n) => !isSafeRelativePath(n));
     if (bad !== undefined) return { detail: `file name ${JSON.stringify(bad.slice(0, 80))} is not a plain relative path` };
-    if (!(entryFile(manifest) in request.files)) return { detail: `the entry ${entryFile(manifest)} is not among the files` };
+    // An own property only: `in` would find `constructor`, `__proto__`, `toString` on the prototype.
+    if (!Object.hasOwn(request.files, entryFile(manifest))) return { detail: `the entry ${entryFile(manifest)} is not among the files` };
     const bytes = Object.values(request.files).reduce((sum, text) => sum + Buffer.byteLength(text), 0);
     if (bytes > this.limits.sourceBytes) {
       return { detail: `source is ${Math.ceil(bytes / 1024)} KiB; the limit is ${this.limits.sourceBytes / 1024} KiB` };

@@ -26,6 +26,14 @@ export interface SandboxCommand {
   file: string;
   args: string[];
   env: Record<string, string>;
+  /**
+   * bwrap's options, NUL-separated, for the caller to write to descriptor `argsFd` (then
+   * close): bwrap reads them with `--args`, so they never appear on a command line. bwrap's
+   * PID 1 inside the sandbox is a fork of bwrap and keeps its argv, which any sandbox
+   * process can read from /proc/1/cmdline: the options name host paths (the run
+   * directory, the runner's work root), the command line must not.
+   */
+  argsData?: string;
 }
 
 /** The uid/gid a sandbox runs as inside its user namespace: nobody, never root. */
@@ -68,6 +76,8 @@ export interface CommandOptions {
   serviceMounts?: ReadonlyArray<{ host: string; inside: string }> | undefined;
   /** Live preview: the inherited descriptor of the listening preview socket (preview/activation.ts). */
   previewFd?: number | undefined;
+  /** The inherited descriptor bwrap reads its options from (see SandboxCommand.argsData). */
+  argsFd: number;
 }
 
 export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
@@ -109,11 +119,11 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
   ];
 
   let isolated: string[];
+  let argsData: string | undefined;
   if (o.unsafe) {
     isolated = ['/usr/bin/env', '-i', ...Object.entries(sandboxEnv).map(([k, v]) => `${k}=${v}`), ...program];
   } else {
     const bwrap = [
-      env.bwrap!,
       '--unshare-all',
       '--unshare-user',
       '--die-with-parent',
@@ -137,6 +147,11 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
       '/proc',
       '--dev',
       '/dev',
+      // Python's multiprocessing (semaphores, process pools) needs a writable /dev/shm: a bounded one.
+      '--size',
+      String(limits.tmpfsBytes),
+      '--tmpfs',
+      '/dev/shm',
       '--size',
       String(limits.tmpfsBytes),
       '--tmpfs',
@@ -158,14 +173,21 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     for (const prefix of env.python?.extraPrefixes ?? []) bwrap.push('--ro-bind', prefix, prefix);
     for (const mount of o.serviceMounts ?? []) bwrap.push('--ro-bind', mount.host, mount.inside);
     for (const [k, v] of Object.entries(sandboxEnv)) bwrap.push('--setenv', k, v);
-    bwrap.push('--chdir', '/work', '--');
-    isolated = [...bwrap, ...program];
+    // Last, once every mount point exists: the root and /dev are tmpfs bwrap made with no
+    // size, so writable they would let a run write past its disk limit (until the memory
+    // limit). Read-only, only the sized tmpfs mounts (/work, /tmp, /dev/shm) take writes.
+    bwrap.push('--remount-ro', '/dev', '--remount-ro', '/');
+    bwrap.push('--chdir', '/work');
+    if (bwrap.some((arg) => arg.includes('\0'))) throw new Error('a NUL in a bwrap option');
+    argsData = bwrap.map((arg) => `${arg}\0`).join('');
+    isolated = [env.bwrap!, '--args', String(o.argsFd), '--', ...program];
   }
 
   return {
     file: '/bin/sh',
     args: ['-c', joinCgroups, 'asynclab-cgroup', ...prlimit, ...isolated],
     env: { ASYNCLAB_CGROUP_PROCS: o.cgroupProcs.join(' ') },
+    ...(argsData !== undefined ? { argsData } : {}),
   };
 }
 

@@ -94,7 +94,7 @@ export async function loadSandbox(sandboxesDir: string, id: string, projectRoot 
     }
     files[name] = content.toString('utf8');
   }
-  if (!(entryFile(manifest) in files)) {
+  if (!Object.hasOwn(files, entryFile(manifest))) {
     problems.push({ file: rel(manifestPath), field: 'entry', message: `names ${entryFile(manifest)}, which is not in the sandbox folder` });
   }
   if (problems.length) throw new SandboxError(problems);

@@ -67,12 +67,37 @@ print("parent leaves its daemon behind")
   await expectHealthyAfter();
 });
 
-test('a Python fork bomb hits the process limit', async () => {
+test('a Python fork bomb hits the process limit and is ended by its wall time', async () => {
   const source = 'import os, time\nwhile True:\n    try:\n        os.fork()\n    except OSError:\n        time.sleep(0.01)\n';
-  await contained('python fork bomb', python(source, { timeoutMs: 3000 }), 'process-limit');
+  // A bomb that retries forever runs into the cap, then into its wall time: the timeout ended it, and says so.
+  const r = await contained('python fork bomb', python(source, { timeoutMs: 3000 }), 'timeout');
+  assert.match(r.exit.reason!.message, /timed out after 3 s; before that it reached the process limit/);
 });
 
-test('a Node child_process bomb hits the process limit', async () => {
+test('a run that forks up to the process cap and then sleeps is reported as timed out, not as process-limit', async () => {
+  // Found: the runner ended this run for its wall time, yet the exit said process-limit.
+  const source = `import os, time
+children = 0
+while True:
+    try:
+        if os.fork() == 0:
+            time.sleep(10_000)
+            os._exit(0)
+        children += 1
+    except OSError:
+        break
+print("capped at", children, flush=True)
+time.sleep(10_000)
+`;
+  const r = await contained('fork to the cap, then sleep', python(source, { timeoutMs: 1500 }), 'timeout');
+  assert.match(r.stdout, /capped at \d+/);
+  assert.equal(r.exit.reason!.params?.seconds, 1.5);
+  assert.equal(r.exit.reason!.params?.alsoHit, 'process-limit');
+  assert.match(r.exit.reason!.message, /^timed out after 1\.5 s; before that it reached the process limit \(at most \d+ processes and threads\)$/);
+  assert.ok(r.exit.durationMs >= 1400 && r.exit.durationMs < 5000, `${r.exit.durationMs} ms`);
+});
+
+test('a Node child_process bomb hits the process limit and is ended by its wall time', async () => {
   const source = `import { spawn } from 'node:child_process';
 let failures = 0;
 function more() {
@@ -80,7 +105,8 @@ function more() {
   setImmediate(more);
 }
 more();`;
-  await contained('node spawn bomb', node(source, { timeoutMs: 4000 }), 'process-limit');
+  const r = await contained('node spawn bomb', node(source, { timeoutMs: 4000 }), 'timeout');
+  assert.match(r.exit.reason!.message, /before that it reached the process limit/);
 });
 
 test('a Python memory bomb is killed at the memory limit', async () => {
@@ -120,6 +146,38 @@ test('a file bomb hits the file size limit; filling the tmpfs hits the disk limi
   await contained('big file', python('with open("big.bin", "wb") as f:\n    while True:\n        f.write(b"z" * 1048576)\n', { timeoutMs: 8000 }), 'file-limit');
   const fill = 'i = 0\nwhile True:\n    with open(f"/tmp/part{i}", "wb") as f:\n        f.write(b"z" * 1048576)\n    i += 1\n';
   await contained('tmpfs fill', python(fill, { timeoutMs: 8000 }), 'disk-limit');
+});
+
+test('/ and /dev are read-only and /dev/shm is bounded: no writing past the disk limit', async () => {
+  // Found: / and /dev were tmpfs with no size; 427 MiB were written before the memory limit stopped it.
+  const probe = (dir: string) => `import errno, os
+written = 0
+try:
+    for i in range(64):
+        with open(os.path.join(${JSON.stringify(dir)}, f"part{i}"), "wb") as f:
+            f.write(b"z" * 1048576)
+        written += 1
+    print("wrote", written, "MiB")
+except OSError as e:
+    print("stopped", errno.errorcode[e.errno], "after", written, "MiB")
+`;
+  for (const dir of ['/', '/dev']) {
+    const r = await runToEnd(runner, python(probe(dir), { timeoutMs: 8000 }));
+    assert.equal(r.stdout, 'stopped EROFS after 0 MiB\n', `${dir}: ${r.stdout}${r.stderr.slice(0, 500)}`);
+    await expectHealthyAfter();
+  }
+  const shm = await runToEnd(runner, python(probe('/dev/shm'), { timeoutMs: 8000 }));
+  const mib = runner.limits.tmpfsBytes / 1024 / 1024;
+  assert.match(shm.stdout, /^stopped ENOSPC after \d+ MiB\n$/, shm.stdout + shm.stderr.slice(0, 500));
+  assert.ok(Number(/after (\d+)/.exec(shm.stdout)![1]) <= mib, shm.stdout);
+  await expectHealthyAfter();
+  // The uncaught version of each ends with its reason.
+  const fill = (dir: string) => `i = 0\nwhile True:\n    with open(f"${dir}/part{i}", "wb") as f:\n        f.write(b"z" * 1048576)\n    i += 1\n`;
+  await contained('/dev/shm fill', python(fill('/dev/shm'), { timeoutMs: 8000 }), 'disk-limit');
+  const rootFill = await runToEnd(runner, python(fill(''), { timeoutMs: 8000 }));
+  assert.equal(rootFill.exit.code, 1);
+  assert.match(rootFill.stderr, /Read-only file system: '\/part0'/);
+  await expectHealthyAfter();
 });
 
 test('a file written in one run is gone in the next', async () => {
@@ -239,6 +297,49 @@ test('source over the size limit and path traversal are refused before anything 
   const tooMany = await runToEnd(runner, { manifest: hello.manifest, files: { ...many, 'main.py': 'print(1)' } });
   assert.equal(tooMany.exit.reason?.code, 'bad-request');
   assert.match(tooMany.exit.reason!.message, /files; at most 32/);
+  await expectHealthyAfter();
+});
+
+test('no host path in any /proc/<pid>/cmdline or environ inside the sandbox', async () => {
+  // Found: /proc/1/cmdline (bwrap's PID 1 keeps bwrap's argv) named the run directory under the work root.
+  const source = `import os, sys, subprocess
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+seen = 0
+for pid in os.listdir("/proc"):
+    if not pid.isdigit():
+        continue
+    for name in ("cmdline", "environ"):
+        try:
+            with open(f"/proc/{pid}/{name}", "rb") as f:
+                data = f.read()
+        except OSError:
+            continue
+        seen += 1
+        sys.stdout.write(f"--- {pid} {name}\\n{data.replace(b'\\0', b' ').decode('utf-8', 'replace')}\\n")
+print("read", seen, "files")
+child.kill()
+`;
+  const r = await runToEnd(runner, python(source, { timeoutMs: 10_000 }));
+  assert.equal(r.exit.reason, null, r.stderr);
+  assert.match(r.stdout, /--- 1 cmdline\n/, 'PID 1 was readable');
+  assert.ok(Number(/read (\d+) files/.exec(r.stdout)?.[1]) >= 4, r.stdout.slice(-200));
+  for (const hostPath of [runner.workRoot, 'asynclab-runner-', process.cwd(), path.dirname(process.execPath)]) {
+    assert.ok(!r.stdout.includes(hostPath), `${hostPath} is visible inside:\n${r.stdout.slice(0, 3000)}`);
+  }
+  await expectHealthyAfter();
+});
+
+test('an entry named like an Object.prototype property, with no such file, is refused', async () => {
+  // `entry in files` found `constructor`, `toString` and `__proto__` on the prototype and let the run start.
+  for (const entry of ['constructor', '__proto__', 'toString', 'hasOwnProperty', 'valueOf']) {
+    for (const request of [python('print(1)\n', { entry }), node('console.log(1)\n', { entry })]) {
+      const r = await runToEnd(runner, request);
+      const what = `${request.manifest.language} ${entry}: ${JSON.stringify(r.exit)}`;
+      assert.equal(r.exit.reason?.code, 'bad-request', what);
+      assert.match(r.exit.reason!.message, new RegExp(`the entry ${entry} is not among the files`), what);
+      assert.deepEqual(r.events.map((e) => e.type), ['exit'], `${what}: nothing started`);
+    }
+  }
   await expectHealthyAfter();
 });
 

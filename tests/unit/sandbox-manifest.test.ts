@@ -66,6 +66,11 @@ test('bad manifests are rejected naming the file and the field', async () => {
 test('the folder name, the entry file and file names are checked too', async () => {
   assert.deepEqual(await problems(good, { 'main.py': '' }, 'other'), ['sandboxes/other/sandbox.json id']);
   assert.deepEqual(await problems(good, { 'app.py': '' }), ['sandboxes/demo/sandbox.json entry']);
+  // An entry named like an Object.prototype property is not found on the prototype.
+  const { load: _load, ...script } = good;
+  for (const entry of ['constructor', 'toString', '__proto__']) {
+    assert.deepEqual(await problems({ ...script, kind: 'script', entry }), ['sandboxes/demo/sandbox.json entry'], entry);
+  }
 });
 
 test('file paths must stay inside the sandbox', () => {
