@@ -7,8 +7,7 @@ import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner, type MountedRunner } from '../../src/runner/ws.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
-import { hello } from './helpers.ts';
+import { hello, messageInbox } from './helpers.ts';
 
 let server: Server;
 let runner: Runner;
@@ -76,25 +75,8 @@ test('a missing or wrong token is refused', async () => {
 /** An open, authorised connection with a message queue. */
 async function connectClient() {
   const ws = new WebSocket(`ws://127.0.0.1:${port}/__runner?token=${token}`, { origin: `http://127.0.0.1:${port}` });
-  const inbox: ServerMessage[] = [];
-  const waiters: Array<() => void> = [];
-  ws.on('message', (data) => {
-    inbox.push(JSON.parse(data.toString()));
-    waiters.splice(0).forEach((w) => w());
-  });
+  const { inbox, next } = messageInbox(ws, 15_000);
   await new Promise((resolve) => ws.once('open', resolve));
-  const next = async (pred: (m: ServerMessage) => boolean, ms = 15_000): Promise<ServerMessage> => {
-    const deadline = Date.now() + ms;
-    for (;;) {
-      const index = inbox.findIndex(pred);
-      if (index >= 0) return inbox.splice(index, 1)[0]!;
-      if (Date.now() > deadline) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 500)}`);
-      await new Promise<void>((resolve) => {
-        waiters.push(resolve);
-        setTimeout(resolve, 100);
-      });
-    }
-  };
   return { ws, next, inbox };
 }
 

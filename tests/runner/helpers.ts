@@ -82,16 +82,24 @@ export function requestDurations(result: RunResult, path: string): number[] {
  * Collects a page connection's messages and waits for the first one that matches (taking
  * it out), so a test can wait for events in any order the runner sends them.
  */
-export function messageInbox(ws: { on(event: 'message', listener: (data: { toString(): string }) => void): unknown }) {
+export function messageInbox(ws: { on(event: 'message', listener: (data: { toString(): string }) => void): unknown }, defaultMs = 30_000) {
   const inbox: ServerMessage[] = [];
-  ws.on('message', (data) => inbox.push(JSON.parse(data.toString()) as ServerMessage));
-  const next = async (pred: (m: ServerMessage) => boolean, ms = 30_000): Promise<ServerMessage> => {
+  // Woken by each message, so a wait ends as soon as its message is in (the timer is a backstop).
+  const waiters: Array<() => void> = [];
+  ws.on('message', (data) => {
+    inbox.push(JSON.parse(data.toString()) as ServerMessage);
+    waiters.splice(0).forEach((wake) => wake());
+  });
+  const next = async (pred: (m: ServerMessage) => boolean, ms = defaultMs): Promise<ServerMessage> => {
     const deadline = Date.now() + ms;
     for (;;) {
       const index = inbox.findIndex(pred);
       if (index >= 0) return inbox.splice(index, 1)[0]!;
       if (Date.now() > deadline) throw new Error(`no matching message; inbox: ${JSON.stringify(inbox).slice(0, 800)}`);
-      await new Promise((resolve) => setTimeout(resolve, 25));
+      await new Promise<void>((resolve) => {
+        waiters.push(resolve);
+        setTimeout(resolve, 100);
+      });
     }
   };
   return { inbox, next };

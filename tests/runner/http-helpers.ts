@@ -70,12 +70,11 @@ export async function startApp(): Promise<App> {
 /** A page's runner connection: start a run and wait for its `ready` (or `exit`). */
 export async function page(app: App) {
   const ws = new WebSocket(`ws://${app.host}/__runner?token=${app.token}`, { origin: `http://${app.host}` });
-  const { inbox, next: waitFor } = messageInbox(ws);
+  const { inbox, next } = messageInbox(ws, 30_000);
   await new Promise((resolve, reject) => {
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-  const next = (pred: (m: ServerMessage) => boolean, ms = 30_000): Promise<ServerMessage> => waitFor(pred, ms);
   const run = async (runId: string, req: { manifest: unknown; files: Record<string, string> }) => {
     ws.send(JSON.stringify({ type: 'run', runId, ...req, preview: true }));
     return (await next((m) => (m.type === 'ready' || m.type === 'exit') && m.runId === runId)) as Extract<ServerMessage, { type: 'ready' | 'exit' }>;

@@ -97,9 +97,8 @@ async function stopSite(site: Site): Promise<void> {
 /** A page's runner connection: send messages, wait for ones that match. */
 async function page(site: Site) {
   const ws = new WebSocket(`ws://127.0.0.1:${site.port}/__runner?token=${site.token}`, { origin: `http://127.0.0.1:${site.port}` });
-  const { inbox, next: waitFor } = messageInbox(ws);
+  const { inbox, next } = messageInbox(ws, 20_000);
   await new Promise((resolve) => ws.once('open', resolve));
-  const next = (pred: (m: ServerMessage) => boolean, ms = 20_000): Promise<ServerMessage> => waitFor(pred, ms);
   const run = async (runId: string, req: { manifest: unknown; files: Record<string, string> }, preview = true) => {
     ws.send(JSON.stringify({ type: 'run', runId, ...req, ...(preview ? { preview: true } : {}) }));
     return (await next((m) => (m.type === 'ready' || m.type === 'exit') && m.runId === runId)) as Extract<ServerMessage, { type: 'ready' | 'exit' }>;
