@@ -72,7 +72,7 @@ export const glossary: GlossaryTerm[] = [
   {
     id: 'anyio-limiter',
     en: { term: 'AnyIO thread limiter', definition: 'The CapacityLimiter (40 tokens by default) that caps how many AnyIO worker threads run at once, and so how many def endpoints run concurrently in FastAPI.' },
-    zh: { term: 'AnyIO 线程限流器', definition: '默认 40 个令牌的 CapacityLimiter，限制同时运行的 AnyIO 工作线程数，也就限制了 FastAPI 里能同时运行的 def 端点数。' },
+    zh: { term: 'AnyIO 容量限制器', definition: '默认 40 个令牌的 CapacityLimiter，限制同时运行的 AnyIO 工作线程数，也就限制了 FastAPI 里能同时运行的 def 端点数。' },
   },
   {
     id: 'gil',

@@ -348,7 +348,7 @@ export const ui: Record<Locale, UiStrings> = {
       engine: '运行环境',
       why: {
         needs: '这个沙箱需要{needs}，只有本地运行器能提供。请在本地运行 `npm start` 后再试；下方的时间线是预先录制的运行结果。',
-        pythonServer: 'Python 服务器需要真实的套接字和线程池，只有本地运行器能提供。请在本地运行 `npm start` 后再试；下方的时间线是预先录制的运行结果。',
+        pythonServer: 'Python 服务器需要真实的 socket 和线程池，只有本地运行器能提供。请在本地运行 `npm start` 后再试；下方的时间线是预先录制的运行结果。',
         notIsolated: 'Node 沙箱在 WebContainer 中运行，它要求页面启用跨源隔离（COOP 与 COEP 响应头），并且能访问 StackBlitz 的服务器。本页没有启用跨源隔离，请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',
         noSharedMemory: '这个浏览器无法运行 WebContainer（它依赖 SharedArrayBuffer；16.4 之前的 Safari、iOS 上的浏览器以及禁用了第三方存储的浏览器都不支持）。请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',
         noWorkers: '这个浏览器无法在页面中运行 Python（需要 Web Worker 和 WebAssembly）。请改为在本地运行 `npm start`；下方的时间线是预先录制的运行结果。',

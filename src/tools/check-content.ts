@@ -9,7 +9,10 @@
  * that names no sandbox) and the sandbox loader (src/sandbox/load-sandbox.ts: manifest
  * schema, id, entry file). It adds the checks CI makes on recordings without running
  * anything: every sandbox has an `expect`, and a committed recorded.json is valid and
- * satisfies it. A sandbox with no recording yet is a warning. Exits 1 on any error.
+ * satisfies it. A sandbox with no recording yet is a warning. Finally the vocabulary:
+ * content/terminology.yaml (src/content/terminology.ts) lists each language's preferred
+ * terms and their forbidden variants, looked for in lesson prose, the sandboxes' titles
+ * and the UI strings. Exits 1 on any error.
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
@@ -20,8 +23,9 @@ import { mdxToJs } from 'satteri';
 import { knownComponentsPlugin, sandboxFolderExists } from '../content/known-components-plugin.ts';
 import { lessonComponentNames } from '../content/lesson-components.ts';
 import { findKeyLine, locateField } from '../content/locate.ts';
+import { describeHit, findVariants, mdxProse, parseTerminology, sourceStrings, type Terminology } from '../content/terminology.ts';
 import { validateLessons } from '../content/validate-lessons.ts';
-import { locales } from '../i18n/locales.ts';
+import { locales, type Locale } from '../i18n/locales.ts';
 import { listSandboxIds, loadSandbox, SandboxError, type SandboxProblem } from '../sandbox/load-sandbox.ts';
 import { recording, recordingFile } from '../sandbox/recording.ts';
 import { checkExpect, explainFailures } from '../timeline/expect.ts';
@@ -89,6 +93,9 @@ export async function checkContent(root: string): Promise<ContentReport> {
   const ids = existsSync(sandboxesDir) ? await listSandboxIds(sandboxesDir) : [];
   for (const id of ids) problems.push(...(await checkSandbox(root, sandboxesDir, id)));
 
+  // 4. One vocabulary per language, wherever a reader sees it.
+  problems.push(...(await checkTerminology(root, ids)));
+
   return { problems, lessons, sandboxes: ids.length };
 }
 
@@ -131,6 +138,40 @@ async function checkSandbox(root: string, sandboxesDir: string, id: string): Pro
     return [{ file: manifestFile, line: lineOf('expect'), message: `expect: the recording of ${recorded.recordedAt.slice(0, 10)} does not hold the claim: ${failures}`, severity: 'error' }];
   }
   return [];
+}
+
+/** The glossary of preferred terms; its own place in the repository, relative to the root. */
+export const terminologyFile = 'content/terminology.yaml';
+
+/** Sources outside the lessons whose strings readers see: the UI and the glossary page. */
+const uiSources = ['src/i18n/ui.ts', 'src/content/glossary.ts'];
+
+async function checkTerminology(root: string, sandboxIds: readonly string[]): Promise<ContentProblem[]> {
+  const glossaryPath = path.join(root, terminologyFile);
+  if (!existsSync(glossaryPath)) return [];
+  const parsed = parseTerminology(await readFile(glossaryPath, 'utf8'));
+  if (!parsed.ok) {
+    return parsed.problems.map((p) => ({ file: terminologyFile, line: p.line, message: `${p.field}: ${p.message}`, severity: 'error' as const }));
+  }
+  const problems: ContentProblem[] = [];
+  const scan = async (file: string, locale: Locale, terminology: Terminology, mask: (text: string) => string) => {
+    const text = await readFile(path.join(root, file), 'utf8').catch(() => undefined);
+    if (text === undefined) return;
+    for (const hit of findVariants(mask(text), text, terminology[locale])) {
+      problems.push({ file, line: hit.line, column: hit.column, message: describeHit(hit), severity: 'error' });
+    }
+  };
+  for (const locale of locales) {
+    if (parsed.terminology[locale].length === 0) continue;
+    const dir = path.join(root, 'content', 'lessons', locale);
+    const lessonFiles = existsSync(dir) ? (await readdir(dir)).filter((n) => n.endsWith('.mdx')).sort() : [];
+    for (const name of lessonFiles) await scan(`content/lessons/${locale}/${name}`, locale, parsed.terminology, mdxProse);
+    const jsonValues = (text: string) => sourceStrings(text, locale, { keys: false });
+    for (const id of sandboxIds) await scan(`sandboxes/${id}/sandbox.json`, locale, parsed.terminology, jsonValues);
+    const tsStrings = (text: string) => sourceStrings(text, locale);
+    for (const file of uiSources) await scan(file, locale, parsed.terminology, tsStrings);
+  }
+  return problems;
 }
 
 /** Line of a loader field (`load.0.path`, `entry`, or `a, b` for unknown keys) in the manifest's text. */

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { checkContent, formatProblem, type ContentProblem } from '../../src/tools/check-content.ts';
 import { newLesson, NewLessonError } from '../../src/tools/new-lesson.ts';
+import { mdxProse, sourceStrings } from '../../src/content/terminology.ts';
 
 const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 
@@ -165,6 +166,127 @@ test('check:content: a recording that does not hold the claim is an error at the
     const [error, ...rest] = errorsOf((await checkContent(root)).problems);
     assert.deepEqual(rest, []);
     assert.match(error!, new RegExp(`^sandboxes/demo-example/sandbox\\.json:${expectLine}: expect: the recording of 2026-01-01 does not hold the claim: .*both done`));
+  });
+});
+
+const glossary = `zh:
+  - term: 容量限制器
+    en: AnyIO capacity limiter
+    variants: [限流器, 限额]
+    allow: [限流器组件]
+    note: 限流器 is rate limiting
+  - term: 运行框架
+    en: harness
+    variants: [harness]
+`;
+
+const terminologyErrors = (problems: ContentProblem[]) => errorsOf(problems).filter((line) => line.includes('terminology'));
+
+test('check:content flags a forbidden variant in zh prose at file:line:column, naming the preferred term', async () => {
+  await withProject(async (root) => {
+    await newLesson({ root, slug: 'demo' });
+    await writeFile(path.join(root, 'content/terminology.yaml'), glossary);
+    const zhPath = path.join(root, 'content/lessons/zh/01-demo.mdx');
+    const body = [
+      '## 限制',
+      '',
+      'AnyIO 的限流器只有 40 个令牌，harness 会画出来。',
+      '',
+      '```python',
+      '# 限流器 in a code block is code, not prose',
+      'harness = 1',
+      '```',
+      '',
+      '在 `限流器` 这样的行内代码里不算；`harness.py` 也不算；runharness 与 harnesses 是别的词。',
+      '',
+      '这里说的确实是按速率限流：限流器。{/* term-ok: 限流器 */}',
+      '',
+      '限流器组件是另一个词，限额则不是。',
+      '',
+    ].join('\n');
+    const original = await readFile(zhPath, 'utf8');
+    const text = original.replace('## 动手试试', `${body}\n## 动手试试`);
+    await writeFile(zhPath, text);
+    const lines = text.split('\n');
+    const at = (needle: string, within: string) => `${lines.indexOf(within) + 1}:${within.indexOf(needle) + 1}`;
+    const prose = 'AnyIO 的限流器只有 40 个令牌，harness 会画出来。';
+    const last = '限流器组件是另一个词，限额则不是。';
+    assert.deepEqual(terminologyErrors((await checkContent(root)).problems), [
+      `content/lessons/zh/01-demo.mdx:${at('限流器', prose)}: terminology: write "容量限制器" (AnyIO capacity limiter), not "限流器": 限流器 is rate limiting`,
+      `content/lessons/zh/01-demo.mdx:${at('harness', prose)}: terminology: write "运行框架" (harness), not "harness"`,
+      `content/lessons/zh/01-demo.mdx:${at('限额', last)}: terminology: write "容量限制器" (AnyIO capacity limiter), not "限额": 限流器 is rate limiting`,
+    ]);
+
+    // The English twin is not held to the zh list.
+    const enPath = path.join(root, 'content/lessons/en/01-demo.mdx');
+    await writeFile(enPath, (await readFile(enPath, 'utf8')).replace('## Try this', 'The harness draws it.\n\n## Try this'));
+    assert.equal(terminologyErrors((await checkContent(root)).problems).length, 3);
+
+    // The escape is per variant: term-ok for 限额 does not excuse 限流器 on the same line.
+    await writeFile(zhPath, text.replace('限流器。{/* term-ok: 限流器 */}', '限流器。{/* term-ok: 限额 */}'));
+    assert.equal(terminologyErrors((await checkContent(root)).problems).length, 4);
+  });
+});
+
+test('check:content holds sandbox titles and UI strings to the glossary, not their code or English', async () => {
+  await withProject(async (root) => {
+    const { sandboxId } = await newLesson({ root, slug: 'demo' });
+    await writeFile(path.join(root, 'content/terminology.yaml'), glossary);
+    const manifestPath = path.join(root, 'sandboxes', sandboxId, 'sandbox.json');
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8'));
+    manifest.title = { en: 'The limiter, traced by the harness', zh: '40 个令牌的限流器' };
+    const manifestText = `${JSON.stringify(manifest, null, 2)}\n`;
+    await writeFile(manifestPath, manifestText);
+    await mkdir(path.join(root, 'src/i18n'), { recursive: true });
+    const ui = [
+      "const harness = 'harness'; // 限流器 in a comment is not shown",
+      "export const zh = { note: '线程由限流器控制', en: 'the harness' };",
+      "export const other = { note: '限流器（按速率）' }; // term-ok: 限流器",
+      '',
+    ].join('\n');
+    await writeFile(path.join(root, 'src/i18n/ui.ts'), ui);
+    const titleLine = manifestText.split('\n').findIndex((l) => l.includes('限流器'));
+    const titleColumn = manifestText.split('\n')[titleLine]!.indexOf('限流器') + 1;
+    assert.deepEqual(terminologyErrors((await checkContent(root)).problems), [
+      `sandboxes/demo-example/sandbox.json:${titleLine + 1}:${titleColumn}: terminology: write "容量限制器" (AnyIO capacity limiter), not "限流器": 限流器 is rate limiting`,
+      `src/i18n/ui.ts:2:${ui.split('\n')[1]!.indexOf('限流器') + 1}: terminology: write "容量限制器" (AnyIO capacity limiter), not "限流器": 限流器 is rate limiting`,
+    ]);
+  });
+});
+
+test('the terminology check reads prose only: code spans end at a blank line, JSON keys are not text', () => {
+  // A stray backtick must not hide the next paragraph from the check.
+  const mdx = 'Use a ` here.\n\n限流器 is prose.\n\n`限流器` is code.\n';
+  assert.deepEqual(mdxProse(mdx).split('\n').map((l) => l.includes('限流器')), [false, false, true, false, false, false]);
+  assert.equal(sourceStrings('{ "限流器": "用限流器" }', 'zh', { keys: false }).trim(), '用限流器');
+  assert.equal(sourceStrings("const a = ok ? '限流器' : 'x';", 'zh').trim(), '限流器', 'a TypeScript ternary is not a key');
+});
+
+test('check:content rejects a malformed glossary, naming file, line and field', async () => {
+  await withProject(async (root) => {
+    await newLesson({ root, slug: 'demo' });
+    const file = path.join(root, 'content/terminology.yaml');
+    const broken = ['zh:', '  - term: 容量限制器', '    en: AnyIO capacity limiter', '    variants: [限流器, ""]', '  - term: 台阶', '    variants: [楼梯]', '    typo: 1', ''].join('\n');
+    await writeFile(file, broken);
+    const errors = errorsOf((await checkContent(root)).problems);
+    const fields = errors.map((e) => e.split(': ').slice(0, 2).join(': ')).sort();
+    assert.deepEqual(fields, [
+      'content/terminology.yaml:4: zh.0.variants.1',
+      'content/terminology.yaml:5: zh.1.en',
+      'content/terminology.yaml:7: zh.1.typo',
+    ].sort(), errors.join('\n'));
+
+    // An allowed word that contains no variant would excuse nothing: a mistake, at its line.
+    await writeFile(file, ['zh:', '  - term: 容量限制器', '    en: AnyIO capacity limiter', '    variants: [限流器]', '    allow: [令牌桶]', ''].join('\n'));
+    assert.deepEqual(errorsOf((await checkContent(root)).problems), ['content/terminology.yaml:5: zh.0.allow.0: "令牌桶" contains none of the variants, so allowing it does nothing']);
+
+    // One variant under two terms is a contradiction, reported at the second.
+    await writeFile(file, ['zh:', '  - term: 台阶', '    en: staircase', '    variants: [楼梯]', '  - term: 阶梯', '    en: stairs', '    variants: [楼梯]', ''].join('\n'));
+    assert.deepEqual(errorsOf((await checkContent(root)).problems), ['content/terminology.yaml:7: zh.1.variants.0: "楼梯" is already a variant of "台阶"']);
+
+    // Not YAML at all: the parser's line.
+    await writeFile(file, 'zh:\n  - term: [unclosed\n');
+    assert.match(errorsOf((await checkContent(root)).problems)[0]!, /^content\/terminology\.yaml:\d+: yaml: /);
   });
 });
 
