@@ -225,8 +225,9 @@ asyncio.run(main())
   assert.equal(seen["holder's table"], 0);
 });
 
-test('Redis: LCS is refused (NOPERM); a run alongside completes', async () => {
+test('Redis: LCS, and the other commands that allocate in proportion to their arguments, are refused (NOPERM); a run alongside completes', async () => {
   // As found: LCS of two 8,000-character strings took the shared Redis from 11 to 247 MiB, blocking it 1 s.
+  // Found since: negative-count *RANDMEMBER/HRANDFIELD replies, and Redis 8's VADD … REDUCE (160 MiB from 80 KB).
   const attack = python(`
 import asyncio, json, os
 import redis.asyncio as redis
@@ -236,11 +237,23 @@ async def main():
     p = os.environ["REDIS_PREFIX"]
     await r.set(p + "a", "ab" * 4000)
     await r.set(p + "b", "ba" * 4000)
-    try:
-        await r.execute_command("LCS", p + "a", p + "b")
-        outcome = "ALLOWED"
-    except Exception as exc:
-        outcome = type(exc).__name__ + ": " + str(exc)
+    await r.sadd(p + "s", "x")
+    await r.hset(p + "h", "f", "v")
+    await r.zadd(p + "z", {"m": 1})
+    outcome = {}
+    for args in [
+        ("LCS", p + "a", p + "b"),
+        ("SRANDMEMBER", p + "s", -3000000),
+        ("HRANDFIELD", p + "h", -3000000, "WITHVALUES"),
+        ("ZRANDMEMBER", p + "z", -3000000, "WITHSCORES"),
+        ("VADD", p + "v", "REDUCE", 2000, "FP32", bytes(80000), "e"),
+        ("VSIM", p + "v", "ELE", "e"),
+    ]:
+        try:
+            await r.execute_command(*args)
+            outcome[args[0]] = "ALLOWED"
+        except Exception as exc:
+            outcome[args[0]] = type(exc).__name__ + ": " + str(exc)
     print("outcome", json.dumps(outcome), flush=True)
     await r.aclose()
 
@@ -248,7 +261,12 @@ asyncio.run(main())
 `, { needs: ['redis'] });
   const { attack: a, bystander } = await alongside(attack, 'outcome', normalRedis);
   assertRedisNormal(bystander);
-  assert.match(reported<string>(a, 'outcome'), /^NoPermissionError: User run-[0-9a-f]{16} has no permissions to run the 'lcs' command$/);
+  const outcome = reported<Record<string, string>>(a, 'outcome');
+  assert.deepEqual(Object.keys(outcome), ['LCS', 'SRANDMEMBER', 'HRANDFIELD', 'ZRANDMEMBER', 'VADD', 'VSIM']);
+  for (const [command, what] of Object.entries(outcome)) {
+    assert.match(what, new RegExp(`^NoPermissionError: User run-[0-9a-f]{16} has no permissions to run the '${command}' command$`, 'i'), what);
+  }
+  assert.equal(a.exit.reason, null, JSON.stringify(a.exit));
 });
 
 const normalRedis = python(`

@@ -43,10 +43,17 @@ export const redisLimits = {
 export const redisProcesses = 10;
 
 /**
+ * Redis 8's vector-set module commands, denied after start for those the server has (an ACL
+ * rule naming a command a server lacks, e.g. Redis 7's, would stop it from starting).
+ */
+export const vectorSetCommands = ['vadd', 'vsim', 'vrem', 'vcard', 'vdim', 'vemb', 'vgetattr', 'vsetattr', 'vinfo', 'vlinks', 'vrandmember', 'vismember'] as const;
+
+/**
  * What a run's user may do, besides its keys (`~prefix*`) and channels (`&prefix*`).
  * `-@dangerous` (with `-@admin`) removes FLUSHALL, FLUSHDB, KEYS, CONFIG, ACL (but WHOAMI),
  * DEBUG, SHUTDOWN, MODULE, MONITOR, INFO, SORT, MIGRATE, SWAPDB, CLIENT LIST/KILL… What
- * that still leaves, and would reach past the prefix, goes too:
+ * that still leaves, and would reach past the prefix, goes too (written when runs shared one
+ * server; with a server per run it only keeps the run to the same commands as before):
  *   @scripting   SCRIPT FLUSH/KILL and FUNCTION FLUSH/LOAD/DELETE act on the whole server;
  *                a Lua busy loop would stall everyone.
  *   SCAN, RANDOMKEY, DBSIZE   list or count every run's keys (key patterns do not filter them).
@@ -56,6 +63,11 @@ export const redisProcesses = 10;
  * And what allocates outside `maxmemory`, or blocks the server, in proportion to what the
  * run asks rather than to what it stores:
  *   LCS          a table of len(a) x len(b) cells: two 8,000-character strings took 236 MiB.
+ *   SRANDMEMBER, HRANDFIELD, ZRANDMEMBER   a negative count repeats members without bound:
+ *                `SRANDMEMBER k -3000000` on a one-member set filled the run's 512 MiB.
+ *   V*           Redis 8's built-in vector sets (no ACL category, so +@all had them;
+ *                see vectorSetCommands):
+ *                `VADD k REDUCE 2000 FP32 <80 KB>` built a 160 MiB projection in 0.9 s.
  * (The run has its server to itself, so a slow command only slows the run; the cgroup
  * bounds memory that `maxmemory` does not count.)
  */
@@ -76,6 +88,9 @@ export const runCommandRules = [
   '+client|id',
   '+client|info',
   '-lcs',
+  '-srandmember',
+  '-hrandfield',
+  '-zrandmember',
 ] as const;
 
 function sha256(text: string): string {
@@ -158,6 +173,8 @@ export async function startRedis(options: RedisOptions, placement: ServicePlacem
       },
       15_000,
     );
+    const present = ((await admin!.command('COMMAND', 'INFO', ...vectorSetCommands)) as unknown[]).flatMap((info, i) => (info ? [vectorSetCommands[i]!] : []));
+    if (present.length) await admin!.command('ACL', 'SETUSER', user, ...present.map((c) => `-${c}`));
     const seen = placement.view === 'sandbox' ? redisSocketInside : socket;
     return new Redis({
       server: up,
