@@ -86,7 +86,10 @@ export class Services {
   async attach(names: readonly ServiceName[], cgroupProcs?: readonly string[]): Promise<RunServices> {
     if (this.closed) throw new ServiceUnavailableError(names[0] ?? 'postgres', 'the runner is shutting down');
     // Folders left by a runner that was killed: once, before this runner's first server.
-    this.swept ??= Promise.all(serviceNames.map((name) => sweepAbandoned(name))).then(() => undefined);
+    this.swept ??= Promise.all(serviceNames.map((name) => sweepAbandoned(name))).then((found) => {
+      const removed = found.flat();
+      if (removed.length) console.warn(`[runner] removed ${removed.length} service folder(s) left by a runner that was killed: ${removed.join(', ')}`);
+    });
     await this.swept;
     const placement = { view: this.options.view, cgroupProcs };
     const settled = await Promise.allSettled(names.map((name) => this.start(name, placement)));

@@ -58,9 +58,9 @@ export const postgresLimits = {
 const adminConnections = 2;
 
 /**
- * Processes the server may add to the run's pids budget: one per session, the postmaster
- * and its helpers (checkpointer, background writer, WAL writer, autovacuum launcher,
- * logger-less), and bubblewrap's two.
+ * Processes the server may add to the run's pids budget: one per session (the run's and the
+ * runner's), and the 6 of an idle server (bubblewrap's two, the postmaster, checkpointer,
+ * background writer, WAL writer) with room for a transient one.
  */
 export const postgresProcesses = postgresLimits.connections + adminConnections + 8;
 
