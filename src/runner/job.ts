@@ -12,7 +12,7 @@ import path from 'node:path';
 import { StringDecoder } from 'node:string_decoder';
 import { defaultTimeoutMs, type SandboxFiles, type SandboxManifest } from '../sandbox/manifest.ts';
 import type { RunCgroup } from './cgroup.ts';
-import { missingDriver, servicesNeeded, ServiceUnavailableError, serviceLabels, type RunServices, type Services } from './services/index.ts';
+import { missingDriver, serviceProcesses, servicesNeeded, ServiceUnavailableError, serviceLabels, type RunServices, type Services } from './services/index.ts';
 import type { RunnerEnvironment } from './environment.ts';
 import type { Limits } from './limits.ts';
 import type { RunEvent } from './protocol.ts';
@@ -89,15 +89,17 @@ export class Job {
     try {
       if (this.endReason) return; // stopped while queued
       await this.writeSources(dir);
-      await this.attachServices();
-      if (this.endReason) return; // stopped, or refused, before it started
+      // Before the services: their servers start inside the run's cgroup, in its memory and CPU
+      // budget; the pids budget grows by what they need, so the sandbox keeps its own.
       if (this.ctx.env.cgroups) {
         this.cgroup = await this.ctx.env.cgroups.create(`run-${this.id}`, {
           memoryBytes: this.ctx.limits.memoryBytes,
-          processes: this.ctx.limits.processes,
+          processes: this.ctx.limits.processes + serviceProcesses(servicesNeeded(this.manifest)),
           cpuFraction: this.ctx.limits.cpuFraction,
         });
       }
+      await this.attachServices();
+      if (this.endReason) return; // stopped, or refused, before it started
       ({ code, signal } = await this.spawnAndWait(dir));
     } catch (err) {
       this.endReason ??= reason('internal', { detail: (err as Error).message });
@@ -110,7 +112,7 @@ export class Job {
       await this.cgroup?.destroy().catch((err: Error) => {
         this.endReason ??= reason('internal', { detail: err.message });
       });
-      // After the cgroup is empty, so no process of the run can still be using what is dropped.
+      // After the cgroup is empty (its services' servers went with it): removes their folders.
       await this.services?.release().catch((err: Error) => {
         // The run itself went fine: its cleanup failing is the runner's problem, not the reader's.
         console.warn(`[runner] could not release the services of run ${this.id}: ${err.message}`);
@@ -127,14 +129,14 @@ export class Job {
     }
   }
 
-  /** A run that needs PostgreSQL or Redis gets its own database / key prefix, or is refused with the reason. */
+  /** A run that needs PostgreSQL or Redis gets a server of its own, or is refused with the reason. */
   private async attachServices(): Promise<void> {
     const needed = servicesNeeded(this.manifest);
     if (needed.length === 0) return;
     try {
       const driver = missingDriver(this.manifest, this.ctx.env.python?.optionalModules ?? []);
       if (driver) throw driver;
-      this.services = await this.ctx.services.attach(needed);
+      this.services = await this.ctx.services.attach(needed, this.cgroup?.procsFiles);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableError)) throw err;
       this.endReason ??= reason('service-unavailable', { service: serviceLabels[err.service], detail: err.detail });
@@ -322,7 +324,11 @@ export class Job {
     // bwrap's PID 1 reports a command killed by a signal as exit code 128 + signal.
     const signal = rawSignal ?? (code !== null && code > 128 ? signalName(code - 128) : null);
     const { limits } = this.ctx;
-    if (stats && stats.oomKills > 0) return reason('memory', { mib: limits.memoryBytes / MiB });
+    if (stats && stats.oomKills > 0) {
+      // The run's services count in its memory: say so when one of theirs was the process killed.
+      const service = this.services?.servers.find((s) => s.lostAProcess());
+      return reason('memory', { mib: limits.memoryBytes / MiB, ...(service ? { service: serviceLabels[service.name] } : {}) });
+    }
     if (signal === 'SIGXCPU') return reason('cpu', { seconds: limits.cpuSeconds });
     const failed = code !== 0 || signal !== null;
     if (signal === 'SIGXFSZ' || (failed && this.sawTooLarge)) return reason('file-limit', { mib: limits.fileBytes / MiB });

@@ -46,7 +46,7 @@ const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
   en: {
     timeout: (p) => `timed out after ${p.seconds} s${alsoHit(p, 'en')}`,
     cpu: (p) => `CPU time limit of ${p.seconds} s reached`,
-    memory: (p) => `out of memory: the limit is ${p.mib} MiB`,
+    memory: (p) => `out of memory: the limit is ${p.mib} MiB${p.service ? `, its ${p.service} server included (a ${p.service} process of this run was killed)` : ''}`,
     'output-limit': (p) => `output limit of ${p.kib} KiB reached; the rest was cut`,
     'trace-limit': (p) => `trace limit reached (${p.kib} KiB or ${p.events} events)`,
     'process-limit': (p) => `process limit reached: at most ${p.max} processes and threads`,
@@ -63,7 +63,7 @@ const templates: Record<'en' | 'zh', Record<ReasonCode, Template>> = {
   zh: {
     timeout: (p) => `运行超时（${p.seconds} 秒）${alsoHit(p, 'zh')}`,
     cpu: (p) => `CPU 时间超过上限（${p.seconds} 秒）`,
-    memory: (p) => `内存不足：上限为 ${p.mib} MiB`,
+    memory: (p) => `内存不足：上限为 ${p.mib} MiB${p.service ? `，含本次运行的 ${p.service} 服务器（其一个进程已被终止）` : ''}`,
     'output-limit': (p) => `输出超过上限（${p.kib} KiB），其余部分已截断`,
     'trace-limit': (p) => `追踪数据超过上限（${p.kib} KiB 或 ${p.events} 个事件）`,
     'process-limit': (p) => `进程数达到上限：进程和线程合计最多 ${p.max} 个`,

@@ -1,20 +1,37 @@
 /**
- * What every service backed by one long-lived server process has in common: its pid,
- * whether it still serves, an idempotent stop, and releases that run once and only while
- * the server lives. Postgres and Redis add how they start, attach a run and shut down.
+ * What every per-run service backed by one server process has in common: its pid, whether
+ * it still serves, and a release that runs once: stop the server (a no-op when the run's
+ * cgroup has already killed it) and remove its private folder. Postgres and Redis add how
+ * they start and what the run is told.
  */
+import { rm } from 'node:fs/promises';
 import type { ServerProcess } from './service-process.ts';
-import type { PathView, Service, ServiceAttachment, ServiceName } from './types.ts';
+import type { RunService, ServiceMount, ServiceName } from './types.ts';
 
-export abstract class ServerService implements Service {
+export interface ServerParts {
+  server: ServerProcess;
+  /** The server's private folder on the host (socket, /etc, config); removed on release. */
+  dir: string;
+  startMs: number;
+  env: Record<string, string>;
+  mounts: ServiceMount[];
+}
+
+export abstract class ServerService implements RunService {
   abstract readonly name: ServiceName;
   readonly startMs: number;
+  readonly env: Record<string, string>;
+  readonly mounts: ServiceMount[];
   protected readonly server: ServerProcess;
-  private stopping: Promise<void> | undefined;
+  protected readonly dir: string;
+  private releasing: Promise<void> | undefined;
 
-  constructor(server: ServerProcess, startMs: number) {
-    this.server = server;
-    this.startMs = startMs;
+  constructor(parts: ServerParts) {
+    this.server = parts.server;
+    this.dir = parts.dir;
+    this.startMs = parts.startMs;
+    this.env = parts.env;
+    this.mounts = parts.mounts;
   }
 
   get pid(): number {
@@ -22,26 +39,22 @@ export abstract class ServerService implements Service {
   }
 
   alive(): boolean {
-    return !this.server.hasExited() && !this.stopping;
+    return !this.server.hasExited() && !this.releasing;
   }
 
-  abstract attach(view: PathView): Promise<ServiceAttachment>;
-
-  stop(): Promise<void> {
-    this.stopping ??= this.shutDown();
-    return this.stopping;
+  /** Default: the server itself died without being asked to (a server with workers also reads its log). */
+  lostAProcess(): boolean {
+    return this.server.hasExited() && !this.releasing;
   }
 
-  /** Ends the server and removes its data; called once. */
+  release(): Promise<void> {
+    this.releasing ??= (async () => {
+      await this.shutDown();
+      await rm(this.dir, { recursive: true, force: true }).catch(() => undefined);
+    })();
+    return this.releasing;
+  }
+
+  /** Ends the server; called once. Its data is on a tmpfs of its own and goes with it. */
   protected abstract shutDown(): Promise<void>;
-
-  /** A run's cleanup: at most once, and not after the server is gone (its data went with it). */
-  protected releaseOnce(cleanup: () => Promise<void>): () => Promise<void> {
-    let released = false;
-    return async () => {
-      if (released || !this.alive()) return;
-      released = true;
-      await cleanup();
-    };
-  }
 }

@@ -69,10 +69,29 @@ export function serviceAccount(names: readonly string[]): Account | undefined {
  * killing bubblewrap ends everything the server started. Its /etc also gets the root's CA
  * certificates (unused by the servers; one way of rooting for everything).
  */
-function inSystem(system: ServiceSystem | undefined, dir: string, argv: readonly string[]): readonly string[] {
+function inSystem(system: ServiceSystem | undefined, dir: string, argv: readonly string[], extra: ExtraMounts = {}): readonly string[] {
   if (!system) return argv;
-  return [system.bwrap, ...rootedArgs(system.root, { etc: path.join(dir, 'etc'), binds: [dir], chdir: dir }), '--', ...argv];
+  const readOnly = (extra.readOnly ?? []).flatMap((p) => ['--ro-bind', p, p]);
+  // A sized tmpfs lives only in the server's mount namespace: it is gone with the server's last
+  // process, whoever kills it, and its pages are charged to the memory cgroup of whoever writes them.
+  const tmpfs = (extra.tmpfs ?? []).flatMap((t) => ['--perms', '0700', '--size', String(t.bytes), '--tmpfs', t.path]);
+  return [system.bwrap, ...rootedArgs(system.root, { etc: path.join(dir, 'etc'), binds: [dir], chdir: dir }), ...readOnly, ...tmpfs, '--', ...argv];
 }
+
+/** Mounts a server gets on top of its private folder (only when it runs inside the runtime root). */
+export interface ExtraMounts {
+  /** Host paths bound read-only at the same path (e.g. a data template to copy from). */
+  readOnly?: readonly string[];
+  /** Size-bounded tmpfs mounts (e.g. the data directory: writes past `bytes` fail with ENOSPC). */
+  tmpfs?: ReadonlyArray<{ path: string; bytes: number }>;
+}
+
+/**
+ * Joins the cgroups named in $ASYNCLAB_CGROUP_PROCS (as root, before dropping privileges)
+ * and only then execs setpriv, so the server and everything it ever forks are inside them.
+ * The paths come through the environment and the argv through "$@": nothing is interpolated.
+ */
+const joinCgroups = 'for f in $ASYNCLAB_CGROUP_PROCS; do echo $$ > "$f" || exit 125; done; exec /usr/bin/env -u ASYNCLAB_CGROUP_PROCS "$@"';
 
 /** `setpriv` arguments that run `argv` as `account`, killed with `deathSignal` if the runner dies. */
 function asAccount(account: Account, argv: readonly string[], deathSignal: NodeJS.Signals): string[] {
@@ -115,9 +134,11 @@ export async function shareWithSandboxes(dir: string, account: Account): Promise
 
 /**
  * Removes directories left by runners that died without closing (SIGKILL): their servers
- * died with them (parent-death signal) but the data stayed. Only dead owners' folders go.
+ * died with them (parent-death signal) but their folders stayed. Only dead owners' folders
+ * go. Returns what it removed.
  */
-export async function sweepAbandoned(service: string): Promise<void> {
+export async function sweepAbandoned(service: string): Promise<string[]> {
+  const removed: string[] = [];
   for (const base of new Set([tmpdir(), '/tmp'])) {
     let names: string[];
     try {
@@ -128,9 +149,11 @@ export async function sweepAbandoned(service: string): Promise<void> {
     for (const name of names) {
       const match = new RegExp(`^asynclab-${service}-(\\d+)-[A-Za-z0-9]{6}$`).exec(name);
       if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
-      await rm(path.join(base, name), { recursive: true, force: true }).catch(() => undefined);
+      const dir = path.join(base, name);
+      if (await rm(dir, { recursive: true, force: true }).then(() => true, () => false)) removed.push(dir);
     }
   }
+  return removed;
 }
 
 /** Runs a one-shot program as `account` (initdb, psql) and returns its stdout; rejects with its stderr. */
@@ -174,10 +197,17 @@ export interface ServerProcess {
  * runner via `deathSignal`. Its output is drained continuously into a small tail buffer,
  * so a chatty log can neither block it nor grow without bound.
  */
-export function startServer(account: Account, argv: readonly string[], options: { cwd: string; deathSignal: NodeJS.Signals; system?: ServiceSystem | undefined }): ServerProcess {
-  const child: ChildProcess = spawn(setprivPath, asAccount(account, inSystem(options.system, options.cwd, argv), options.deathSignal), {
+export function startServer(
+  account: Account,
+  argv: readonly string[],
+  options: { cwd: string; deathSignal: NodeJS.Signals; system?: ServiceSystem | undefined; mounts?: ExtraMounts; cgroupProcs?: readonly string[] | undefined },
+): ServerProcess {
+  const setpriv = [setprivPath, ...asAccount(account, inSystem(options.system, options.cwd, argv, options.mounts), options.deathSignal)];
+  const procs = options.cgroupProcs ?? [];
+  const [file, ...args] = procs.length ? ['/bin/sh', '-c', joinCgroups, 'asynclab-service', ...setpriv] : setpriv;
+  const child: ChildProcess = spawn(file!, args, {
     cwd: options.cwd,
-    env: serviceEnv,
+    env: procs.length ? { ...serviceEnv, ASYNCLAB_CGROUP_PROCS: procs.join(' ') } : serviceEnv,
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });

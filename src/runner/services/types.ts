@@ -1,7 +1,8 @@
 /**
  * What a backing service (PostgreSQL, Redis) gives one run, and how it says it cannot.
- * The runner starts a service once, shares it across runs, and gives each run its own
- * slice of it (a database, a key prefix) with its own credentials.
+ * Every run that needs a service gets a server of its own, started inside the run's
+ * cgroup (so its memory, processes and CPU are the run's) and gone when the run ends:
+ * nothing of one run's service is shared with, visible to, or taken from another.
  */
 
 export const serviceNames = ['postgres', 'redis'] as const;
@@ -22,25 +23,34 @@ export interface ServiceMount {
   inside: string;
 }
 
-/** One run's slice of a service. `release` removes it and everything the run put there. */
-export interface ServiceAttachment {
+/**
+ * One run's own server of a service: started for the run, inside the run's cgroup, and
+ * stopped with it. `release` stops the server (if the run's cgroup has not already killed
+ * it) and removes its folder; it is idempotent.
+ */
+export interface RunService {
+  readonly name: ServiceName;
+  /** The server's outermost process on the host (setpriv, then bubblewrap); the server is its descendant. */
+  readonly pid: number;
+  /** How long the start took, from nothing to accepting sessions. */
+  readonly startMs: number;
   /** Environment variables the sandbox gets (connection settings). */
-  env: Record<string, string>;
-  mounts: ServiceMount[];
+  readonly env: Record<string, string>;
+  readonly mounts: ServiceMount[];
+  /** False once the server has exited (stopped, crashed, or killed with the run's cgroup). */
+  alive(): boolean;
+  /**
+   * Whether a process of the server was killed while it served (before release). In the
+   * run's cgroup nothing but the OOM killer does that: the run's exit then names the service.
+   */
+  lostAProcess(): boolean;
   release(): Promise<void>;
 }
 
-export interface Service {
-  readonly name: ServiceName;
-  /** The server's pid on the host (its workers are its children). */
-  readonly pid: number;
-  /** How long the cold start took (install-free: create data, start, wait until ready). */
-  readonly startMs: number;
-  /** False once the server has exited (crashed, or killed from outside): the runner starts a new one. */
-  alive(): boolean;
-  attach(view: PathView): Promise<ServiceAttachment>;
-  /** Stops the server and removes its data. Idempotent. */
-  stop(): Promise<void>;
+/** Where a run's server processes go: the `cgroup.procs` files of the run's cgroup (none: no cgroups). */
+export interface ServicePlacement {
+  view: PathView;
+  cgroupProcs?: readonly string[] | undefined;
 }
 
 /** The service is not installed, or did not start: the run is refused with `service-unavailable`. */
