@@ -18,6 +18,7 @@ import { sandboxEtcFiles } from './sandbox-command.ts';
 import { etcMountPoints } from '../runtime/system-root.ts';
 import { Services, type ServicesOptions } from './services/index.ts';
 import { PreviewRegistry } from './preview/registry.ts';
+import { describeSweep, sweepAbandonedRunners, workRootPrefix, writeOwnerMarker } from './sweep.ts';
 
 export interface RunnerOptions {
   limits?: Limits;
@@ -26,6 +27,8 @@ export interface RunnerOptions {
   env?: RunnerEnvironment;
   /** Where the services' programs are (tests point them elsewhere to see a missing one refused). */
   services?: Omit<ServicesOptions, 'view'>;
+  /** Where the startup sweep says what it removed (sweep.ts). Default: console.log. */
+  log?: (line: string) => void;
 }
 
 export interface RunHandle {
@@ -41,7 +44,7 @@ export class Runner {
   readonly env: RunnerEnvironment;
   readonly limits: Limits;
   readonly unsafe: boolean;
-  /** The runner's private directory: `etc/` plus one `run-*` directory per live run. */
+  /** The runner's private directory: `etc/`, its `owner` (sweep.ts), one `run-*` directory per live run. */
   readonly workRoot: string;
   private readonly etcDir: string;
   private readonly jobs = new Set<Job>();
@@ -81,7 +84,11 @@ export class Runner {
       // A throttled test run that silently ran at full speed would prove nothing.
       throw new Error(`A CPU limit (cpuFraction ${limits.cpuFraction}) needs a writable cpu cgroup controller, and this machine offers none to the runner.`);
     }
-    const workRoot = await mkdtemp(path.join(tmpdir(), 'asynclab-runner-'));
+    // What runners that died without closing left (directories, cgroups, service data), before this one adds its own.
+    const swept = describeSweep(await sweepAbandonedRunners());
+    if (swept) (options.log ?? console.log)(swept);
+    const workRoot = await mkdtemp(path.join(tmpdir(), workRootPrefix));
+    await writeOwnerMarker(workRoot);
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
     for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });

@@ -116,8 +116,10 @@ export async function shareWithSandboxes(dir: string, account: Account): Promise
 /**
  * Removes directories left by runners that died without closing (SIGKILL): their servers
  * died with them (parent-death signal) but the data stayed. Only dead owners' folders go.
+ * Returns the folders removed (the runner's startup sweep reports them).
  */
-export async function sweepAbandoned(service: string): Promise<void> {
+export async function sweepAbandoned(service: string): Promise<string[]> {
+  const removed: string[] = [];
   for (const base of new Set([tmpdir(), '/tmp'])) {
     let names: string[];
     try {
@@ -128,9 +130,11 @@ export async function sweepAbandoned(service: string): Promise<void> {
     for (const name of names) {
       const match = new RegExp(`^asynclab-${service}-(\\d+)-[A-Za-z0-9]{6}$`).exec(name);
       if (!match || Number(match[1]) === process.pid || isAlive(Number(match[1]))) continue;
-      await rm(path.join(base, name), { recursive: true, force: true }).catch(() => undefined);
+      const dir = path.join(base, name);
+      if (await rm(dir, { recursive: true, force: true }).then(() => true, () => false)) removed.push(dir);
     }
   }
+  return removed;
 }
 
 /** Runs a one-shot program as `account` (initdb, psql) and returns its stdout; rejects with its stderr. */
