@@ -8,11 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, rm, rmdir, utimes, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runnerGroupFolders } from '../../src/runner/cgroup.ts';
 import { defaultLimits } from '../../src/runner/limits.ts';
 import type { RunEvent } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
+import { ownerFile, processStartTicks, workRootPrefix } from '../../src/runner/sweep.ts';
 import { processesWith, python } from './helpers.ts';
 
 const limits = { ...defaultLimits, wallMsScript: 120_000 };
@@ -178,16 +181,58 @@ test('a runner killed with SIGKILL: the next runner removes its directory, cgrou
   assert.equal(existsSync(other.workRoot), false);
 });
 
-test('a work directory whose owner is alive, or that has no owner file, is never swept', async () => {
+test('a work directory is swept only when its owner (pid and start time) is gone; one without an owner file never', async () => {
   const live = await Runner.start({ log: () => undefined });
+  const noOwner = await mkdtemp(path.join(tmpdir(), workRootPrefix));
+  const reused = await mkdtemp(path.join(tmpdir(), workRootPrefix));
   try {
-    assert.equal(readFileSync(path.join(live.workRoot, 'owner'), 'utf8').split(' ')[0], String(process.pid));
+    assert.equal(readFileSync(path.join(live.workRoot, ownerFile), 'utf8'), `${process.pid} ${processStartTicks(process.pid)}\n`);
+    // A live pid, but another start time: the process that made it is gone and the pid was reused.
+    await writeFile(path.join(reused, ownerFile), `${process.pid} ${processStartTicks(process.pid)! - 1}\n`);
     const logged: string[] = [];
     const second = await Runner.start({ log: (line) => logged.push(line) });
     await second.close();
-    assert.ok(existsSync(live.workRoot));
-    assert.ok(!logged.join('\n').includes(live.workRoot), logged.join('\n'));
+    assert.equal(existsSync(reused), false, 'the reused pid\'s directory is swept');
+    assert.ok(logged.join('\n').includes(reused), logged.join('\n'));
+    assert.ok(existsSync(live.workRoot) && existsSync(noOwner), 'the live runner\'s and the unowned directories stay');
+    assert.ok(!logged.join('\n').includes(live.workRoot) && !logged.join('\n').includes(noOwner), logged.join('\n'));
   } finally {
     await live.close();
+    await rm(noOwner, { recursive: true, force: true });
+    await rm(reused, { recursive: true, force: true });
+  }
+});
+
+test('a cgroup folder of a live pid is swept only if that process started after the folder was made (pid reuse)', async () => {
+  const runner = await Runner.start({ log: () => undefined });
+  // This process's own folders exist now; the test's folders go beside them.
+  const bases = [...new Set((await runnerGroupFolders()).filter((f) => f.pid === process.pid).map((f) => path.dirname(f.dir)))];
+  const reusedPid = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+  const livePid = spawn('/bin/sleep', ['600'], { stdio: 'ignore' });
+  await Promise.all([reusedPid, livePid].map((c) => new Promise((resolve) => c.once('spawn', resolve))));
+  const reusedGone = new Promise((resolve) => reusedPid.once('exit', resolve));
+  const reusedDirs = bases.map((base) => path.join(base, String(reusedPid.pid)));
+  const liveDirs = bases.map((base) => path.join(base, String(livePid.pid)));
+  try {
+    for (const dir of [...reusedDirs, ...liveDirs]) await mkdir(path.join(dir, 'run-test'), { recursive: true });
+    // An hour old: made by an earlier process that had this pid. The sleeper in it is taken for its leftover.
+    const anHourAgo = new Date(Date.now() - 3_600_000);
+    for (const dir of reusedDirs) await utimes(dir, anHourAgo, anHourAgo);
+    writeFileSync(path.join(reusedDirs[0]!, 'run-test', 'cgroup.procs'), String(reusedPid.pid));
+    const logged: string[] = [];
+    const next = await Runner.start({ log: (line) => logged.push(line) });
+    await next.close();
+    assert.deepEqual(reusedDirs.filter(existsSync), [], 'the old folders of a reused pid are swept');
+    await Promise.race([reusedGone, new Promise((_, reject) => setTimeout(() => reject(new Error('the process in the swept group lives on')), 5_000))]);
+    assert.deepEqual(liveDirs.filter((d) => !existsSync(d)), [], 'a live process\'s fresh folders stay');
+    for (const dir of reusedDirs) assert.ok(logged.join('\n').includes(dir), logged.join('\n'));
+  } finally {
+    reusedPid.kill('SIGKILL');
+    livePid.kill('SIGKILL');
+    for (const dir of [...reusedDirs, ...liveDirs]) {
+      await rmdir(path.join(dir, 'run-test')).catch(() => undefined);
+      await rmdir(dir).catch(() => undefined);
+    }
+    await runner.close();
   }
 });
