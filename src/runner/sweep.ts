@@ -20,7 +20,7 @@ import { readFileSync } from 'node:fs';
 import { lstat, readdir, readFile, readlink, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { removeGroupTree, runnerGroupFolders } from './cgroup.ts';
+import { removeGroupTree, runnerGroupFolders, type RunnerGroupFolder } from './cgroup.ts';
 import { sweepAbandoned } from './services/service-process.ts';
 import { serviceNames } from './services/types.ts';
 
@@ -116,22 +116,42 @@ async function abandonedWorkDirs(): Promise<string[]> {
   return found;
 }
 
-/** Whether this process has swept its own pid's cgroup folders yet (see below). */
-let ownFoldersChecked = false;
+/** A folder whose pid is dead, or whose pid's process started after the folder was made. */
+function abandonedFolder({ pid, createdMs }: RunnerGroupFolder): boolean {
+  const started = processStartMs(pid);
+  return started === undefined || started > createdMs + clockSlackMs;
+}
 
-async function abandonedGroupFolders(): Promise<string[]> {
-  const folders = await runnerGroupFolders();
-  const firstInProcess = !ownFoldersChecked;
-  ownFoldersChecked = true;
-  return folders
-    .filter(({ pid, createdMs }) => {
-      // Our own pid's folder is another (dead) process's only if it predates this process,
-      // and can be swept only before any runner of this process has runs in it.
-      if (pid === process.pid && !firstInProcess) return false;
-      const started = processStartMs(pid);
-      return started === undefined || started > createdMs + clockSlackMs;
-    })
-    .map((f) => f.dir);
+interface GroupsRemoved {
+  groups: string[];
+  pids: number[];
+}
+
+async function removeGroups(dirs: readonly string[]): Promise<GroupsRemoved> {
+  const all: GroupsRemoved = { groups: [], pids: [] };
+  for (const dir of dirs) {
+    const removed = await removeGroupTree(dir).catch(() => ({ groups: [], pids: [] }));
+    all.groups.push(...removed.groups);
+    all.pids.push(...removed.pids);
+  }
+  return all;
+}
+
+/**
+ * This process's own pid's folders are a dead process's only if they predate this process
+ * (the pid was reused). They are swept once per process, and every runner of this process
+ * waits for that before it starts, so none can have made a run group in them meanwhile.
+ */
+let ownFoldersSwept: Promise<GroupsRemoved> | undefined;
+
+async function sweepGroups(): Promise<GroupsRemoved> {
+  const folders = await runnerGroupFolders().catch(() => [] as RunnerGroupFolder[]);
+  const first = ownFoldersSwept === undefined;
+  ownFoldersSwept ??= removeGroups(folders.filter((f) => f.pid === process.pid && abandonedFolder(f)).map((f) => f.dir));
+  const own = await ownFoldersSwept;
+  const others = await removeGroups(folders.filter((f) => f.pid !== process.pid && abandonedFolder(f)).map((f) => f.dir));
+  // Only the runner that swept them reports this process's own.
+  return first ? { groups: [...own.groups, ...others.groups], pids: [...own.pids, ...others.pids] } : others;
 }
 
 /** Pids whose working directory or command line is inside one of `dirs` (service servers of a dead runner). */
@@ -168,12 +188,9 @@ async function abandonedServiceDirs(): Promise<string[]> {
 /** Finds and removes what dead runners left. Never throws: a sweep that fails leaves things as they were. */
 export async function sweepAbandonedRunners(): Promise<SweepReport> {
   const report: SweepReport = { workDirs: [], cgroups: [], processes: [], serviceDirs: [] };
-  const pids = new Set<number>();
-  for (const dir of await abandonedGroupFolders().catch(() => [])) {
-    const removed = await removeGroupTree(dir).catch(() => ({ groups: [], pids: [] }));
-    report.cgroups.push(...removed.groups);
-    removed.pids.forEach((pid) => pids.add(pid));
-  }
+  const groups = await sweepGroups();
+  report.cgroups.push(...groups.groups);
+  const pids = new Set<number>(groups.pids);
   // A server that outlived its runner (its parent-death signal lost) still works in its data.
   for (const pid of await processesIn(await abandonedServiceDirs().catch(() => []))) {
     try {
