@@ -93,13 +93,15 @@ interface Stats {
   stopsSent: number;
   previewsFetched: number;
   garbage: number;
+  /** Connections the server turned away with a status (a cap on connections is behaviour, not a failure). */
+  refusedConnections: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything each client does; problems (broken invariants) are collected, not thrown, so the soak runs its course. */
 class Soak {
-  readonly stats: Stats = { sessions: {}, runsSent: 0, exits: {}, abandoned: 0, stopsSent: 0, previewsFetched: 0, garbage: 0 };
+  readonly stats: Stats = { sessions: {}, runsSent: 0, exits: {}, abandoned: 0, stopsSent: 0, previewsFetched: 0, garbage: 0, refusedConnections: 0 };
   readonly problems: string[] = [];
   private readonly app: App;
   private readonly deadline: number;
@@ -121,7 +123,10 @@ class Soak {
         else if (kind === 'idle') await this.idle(rng);
         else await this.malformed(rng, where);
       } catch (err) {
-        this.problems.push(`${where}: ${(err as Error).message}`);
+        const message = (err as Error).message;
+        // A cap on connections answers with a status such as 429 or 503: the page was told, nothing is left.
+        if (/^Unexpected server response: (429|503)$/.test(message)) this.stats.refusedConnections += 1;
+        else this.problems.push(`${where}: ${message}`);
       }
       if (rng.chance(0.3)) await sleep(rng.int(300));
     }
@@ -389,7 +394,7 @@ test(`soak: ${clients} clients for ${seconds} s, at random, abuse included; noth
     console.log(
       `soak figures: ${(soakMs / 1000).toFixed(1)} s, sessions ${JSON.stringify(stats.sessions)}, runs sent ${stats.runsSent}, ` +
         `completed ${completed}, stopped ${stats.exits.stopped ?? 0} + ${stats.abandoned} left by their page, exits by reason ${JSON.stringify(stats.exits)}, ` +
-        `stops sent ${stats.stopsSent}, previews visited ${stats.previewsFetched}, garbage requests ${stats.garbage}; ` +
+        `stops sent ${stats.stopsSent}, connections refused ${stats.refusedConnections}, previews visited ${stats.previewsFetched}, garbage requests ${stats.garbage}; ` +
         `fds ${fdsBefore} → ${fdsAfter}, connections left ${openConnections}, heap ${MiB(heapBefore)} → ${MiB(heapAfter)}, RSS ${MiB(rssBefore)} → ${MiB(rssAfter)}; seed ${seed}`,
     );
     assert.deepEqual(soak.problems, [], `broken invariants (seed ${seed})`);
