@@ -9,7 +9,7 @@
  * whatever limits the runner itself lives in.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 export interface RunCgroupLimits {
@@ -270,4 +270,79 @@ async function v2(): Promise<CgroupSupport | undefined> {
 export async function detectCgroups(): Promise<CgroupSupport | undefined> {
   if (!existsSync('/proc/self/cgroup')) return undefined;
   return (await v1()) ?? (await v2());
+}
+
+/**
+ * A runner's folder of groups (`asynclab/<pid>`) in one hierarchy, as the startup sweep
+ * finds it beside this process's own: `createdMs` is when the folder was made (cgroupfs
+ * keeps it as the folder's mtime, which adding or removing groups inside does not change).
+ */
+export interface RunnerGroupFolder {
+  pid: number;
+  dir: string;
+  createdMs: number;
+}
+
+/**
+ * Every runner folder under this process's own group, in every hierarchy runners use:
+ * v1's pids, memory and cpu, and v2. A runner of another session (another own group) is
+ * not seen; runners started side by side, as the tests and `npm start` do, are.
+ */
+export async function runnerGroupFolders(): Promise<RunnerGroupFolder[]> {
+  if (!existsSync('/proc/self/cgroup')) return [];
+  const bases = new Set<string>();
+  for (const controller of ['pids', 'memory', 'cpu']) {
+    const own = ownGroup(controller);
+    if (own !== undefined) bases.add(path.join(root, controller, own, 'asynclab'));
+  }
+  const unified = ownGroup('');
+  if (unified !== undefined && existsSync(path.join(root, 'cgroup.controllers'))) bases.add(path.join(root, unified, 'asynclab'));
+  const found: RunnerGroupFolder[] = [];
+  for (const base of bases) {
+    let names: string[];
+    try {
+      names = await readdir(base);
+    } catch {
+      continue;
+    }
+    for (const name of names) {
+      if (!/^\d+$/.test(name)) continue;
+      const dir = path.join(base, name);
+      try {
+        const info = await stat(dir);
+        if (info.isDirectory()) found.push({ pid: Number(name), dir, createdMs: info.mtimeMs });
+      } catch {
+        // removed meanwhile
+      }
+    }
+  }
+  return found;
+}
+
+/**
+ * Empties and removes `dir` and every group under it, deepest first: each group's
+ * processes are SIGKILLed (v2: through cgroup.kill as well) until it is empty. Returns
+ * the groups removed and the processes that were found in them (pids).
+ */
+export async function removeGroupTree(dir: string): Promise<{ groups: string[]; pids: number[] }> {
+  const removed: string[] = [];
+  const pids: number[] = [];
+  let names: string[] = [];
+  try {
+    names = (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name);
+  } catch {
+    return { groups: removed, pids };
+  }
+  for (const name of names) {
+    const inner = await removeGroupTree(path.join(dir, name));
+    removed.push(...inner.groups);
+    pids.push(...inner.pids);
+  }
+  const procs = [path.join(dir, 'cgroup.procs')];
+  pids.push(...(await listPids(procs)));
+  if (existsSync(path.join(dir, 'cgroup.kill'))) await writeFile(path.join(dir, 'cgroup.kill'), '1').catch(() => undefined);
+  await killAll(procs);
+  await removeDir(dir);
+  if (!existsSync(dir)) removed.push(dir);
+  return { groups: removed, pids };
 }

@@ -18,6 +18,8 @@ import { sandboxEtcFiles } from './sandbox-command.ts';
 import { etcMountPoints } from '../runtime/system-root.ts';
 import { Services, type ServicesOptions } from './services/index.ts';
 import { PreviewRegistry } from './preview/registry.ts';
+import { makePrivateCopies } from './private-copies.ts';
+import { describeSweep, sweepAbandonedRunners, workRootPrefix, writeOwnerMarker } from './sweep.ts';
 
 export interface RunnerOptions {
   limits?: Limits;
@@ -26,6 +28,8 @@ export interface RunnerOptions {
   env?: RunnerEnvironment;
   /** Where the services' programs are (tests point them elsewhere to see a missing one refused). */
   services?: Omit<ServicesOptions, 'view'>;
+  /** Where the startup sweep says what it removed (sweep.ts). Default: console.log. */
+  log?: (line: string) => void;
 }
 
 export interface RunHandle {
@@ -41,9 +45,11 @@ export class Runner {
   readonly env: RunnerEnvironment;
   readonly limits: Limits;
   readonly unsafe: boolean;
-  /** The runner's private directory: `etc/` plus one `run-*` directory per live run. */
+  /** The runner's private directory: `etc/`, its `owner` (sweep.ts), one `run-*` directory per live run. */
   readonly workRoot: string;
   private readonly etcDir: string;
+  /** The harness sandboxes see: a copy in the work root (private-copies.ts). */
+  private readonly harnessDir: string;
   private readonly jobs = new Set<Job>();
   private readonly pool: Pool;
   /** PostgreSQL and Redis, each started by the first run that needs it and stopped by close(). */
@@ -52,8 +58,9 @@ export class Runner {
   readonly previews = new PreviewRegistry();
   private closed = false;
 
-  private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string, services: Services) {
+  private constructor(env: RunnerEnvironment, limits: Limits, unsafe: boolean, workRoot: string, etcDir: string, harnessDir: string, services: Services) {
     this.env = env;
+    this.harnessDir = harnessDir;
     this.limits = limits;
     this.unsafe = unsafe;
     this.workRoot = workRoot;
@@ -81,15 +88,22 @@ export class Runner {
       // A throttled test run that silently ran at full speed would prove nothing.
       throw new Error(`A CPU limit (cpuFraction ${limits.cpuFraction}) needs a writable cpu cgroup controller, and this machine offers none to the runner.`);
     }
-    const workRoot = await mkdtemp(path.join(tmpdir(), 'asynclab-runner-'));
+    // What runners that died without closing left (directories, cgroups, service data), before this one adds its own.
+    const swept = describeSweep(await sweepAbandonedRunners());
+    if (swept) (options.log ?? console.log)(swept);
+    const workRoot = await mkdtemp(path.join(tmpdir(), workRootPrefix));
+    await writeOwnerMarker(workRoot);
     const etcDir = path.join(workRoot, 'etc');
     await mkdir(etcDir, { mode: 0o755 });
     for (const [name, content] of Object.entries(sandboxEtcFiles)) await writeFile(path.join(etcDir, name), content, { mode: 0o644 });
     for (const dir of etcMountPoints) await mkdir(path.join(etcDir, dir), { mode: 0o755 });
+    // Sandboxes bind these from the work root, so their mounts never name the checkout.
+    const copies = await makePrivateCopies(workRoot, { harness: defaultHarnessDir, node: env.node });
+    env = { ...env, node: copies.node };
     // The servers run from the pinned runtime too (PostgreSQL and Redis of the same Debian release).
     const system = !unsafe && env.system.pinned && env.bwrap ? { bwrap: env.bwrap, root: env.system.root } : undefined;
     const services = new Services({ ...options.services, view: unsafe ? 'host' : 'sandbox', system });
-    return new Runner(env, limits, unsafe, workRoot, etcDir, services);
+    return new Runner(env, limits, unsafe, workRoot, etcDir, copies.harness, services);
   }
 
   get isolation(): 'bwrap' | 'none' {
@@ -125,7 +139,7 @@ export class Runner {
       env: this.env,
       limits: this.limits,
       workRoot: this.workRoot,
-      harnessDir: defaultHarnessDir,
+      harnessDir: this.harnessDir,
       etcDir: this.etcDir,
       unsafe: this.unsafe,
       services: this.services,

@@ -134,8 +134,8 @@ export async function shareWithSandboxes(dir: string, account: Account): Promise
 
 /**
  * Removes directories left by runners that died without closing (SIGKILL): their servers
- * died with them (parent-death signal) but their folders stayed. Only dead owners' folders
- * go. Returns what it removed.
+ * died with them (parent-death signal) but the data stayed. Only dead owners' folders go.
+ * Returns the folders removed (the runner's startup sweep reports them).
  */
 export async function sweepAbandoned(service: string): Promise<string[]> {
   const removed: string[] = [];
