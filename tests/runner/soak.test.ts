@@ -297,23 +297,6 @@ function descendants(): number[] {
   return found;
 }
 
-function treeOf(pid: number | undefined): number[] {
-  if (pid === undefined) return [];
-  const all = new Set(descendants());
-  const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    for (const candidate of all) {
-      try {
-        const stat = readFileSync(`/proc/${candidate}/stat`, 'utf8');
-        if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === tree[i] && !tree.includes(candidate)) tree.push(candidate);
-      } catch {
-        // exited
-      }
-    }
-  }
-  return tree;
-}
-
 async function runGroupsLeft(): Promise<string[]> {
   const own = (await runnerGroupFolders()).filter((f) => f.pid === process.pid);
   return own.flatMap((f) => readdirSync(f.dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `${f.dir}/${e.name}`));
@@ -349,7 +332,6 @@ test(`soak: ${clients} clients for ${seconds} s, at random, abuse included; noth
     probe.ws.close();
     await probe.closed;
     await sleep(500);
-    const serviceRoots = [(await app.runner.services.running('postgres'))?.pid, (await app.runner.services.running('redis'))?.pid];
     const fdsBefore = await settleTo(openFds, 0, 1_000);
     const heapBefore = heapAfterGc();
     const rssBefore = process.memoryUsage().rss;
@@ -366,10 +348,9 @@ test(`soak: ${clients} clients for ${seconds} s, at random, abuse included; noth
     await sleep(300);
     assert.deepEqual(readdirSync(app.runner.workRoot).filter((n) => n.startsWith('run-') || n.startsWith('preview-')), [], 'no run directory or preview socket');
     assert.deepEqual(await runGroupsLeft(), [], 'no run cgroup');
-    // The runner's shared servers stay until it closes (checked below); one restarted meanwhile is theirs too.
-    const serviceNow = [(await app.runner.services.running('postgres'))?.pid, (await app.runner.services.running('redis'))?.pid];
-    const services = new Set([...serviceRoots, ...serviceNow].flatMap((pid) => treeOf(pid)));
-    const sandboxes = descendants().filter((pid) => !services.has(pid));
+    // Each run's PostgreSQL and Redis live in the run's cgroup and end with it: none may remain.
+    assert.deepEqual(app.runner.services.running().map((server) => server.name), [], 'no per-run service server');
+    const sandboxes = descendants();
     assert.deepEqual(sandboxes, [], `no sandbox process: ${sandboxes.map((p) => { try { return readFileSync(`/proc/${p}/cmdline`, 'utf8').replaceAll('\0', ' ').slice(0, 120); } catch { return String(p); } }).join('; ')}`);
 
     // No socket left open, and memory back near the start.
