@@ -18,11 +18,11 @@ import { createPreviewProxy } from './preview/proxy.ts';
 export const runnerPath = '/__runner';
 
 /**
- * How often an idle connection is pinged; one that has not answered the previous ping by
- * the next is dropped (browsers answer pings by themselves), so a vanished client does not
- * keep one of the limited connections forever.
+ * How often each connection is pinged; one that has not answered the previous ping by the
+ * next is dropped (browsers answer pings by themselves), so a vanished client does not keep
+ * one of the limited connections, and its runs, forever.
  */
-const heartbeatMs = 30_000;
+const defaultHeartbeatMs = 30_000;
 
 export interface MountOptions {
   runner: Runner;
@@ -34,6 +34,8 @@ export interface MountOptions {
    * Every other upgrade that is not the runner's or a preview's is answered 404 and closed.
    */
   leaveUpgrade?: (req: IncomingMessage) => boolean;
+  /** Ping interval (default 30 s; tests shorten it). */
+  heartbeatMs?: number;
 }
 
 export interface MountedRunner {
@@ -43,7 +45,7 @@ export interface MountedRunner {
   close(): Promise<void>;
 }
 
-export function mountRunner(server: Server, { runner, token, log = console.warn, leaveUpgrade = () => false }: MountOptions): MountedRunner {
+export function mountRunner(server: Server, { runner, token, log = console.warn, leaveUpgrade = () => false, heartbeatMs = defaultHeartbeatMs }: MountOptions): MountedRunner {
   const wss = new WebSocketServer({ noServer: true, maxPayload: runner.limits.messageBytes });
   // Handshakes under way count too: they become connections a moment later.
   let handshaking = 0;

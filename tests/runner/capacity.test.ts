@@ -10,9 +10,12 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect, type Socket } from 'node:net';
+import { createServer } from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import WebSocket from 'ws';
+import { newToken } from '../../src/runner/gate.ts';
 import { Runner } from '../../src/runner/runner.ts';
+import { mountRunner } from '../../src/runner/ws.ts';
 import { defaultLimits, type Limits } from '../../src/runner/limits.ts';
 import { describeReason } from '../../src/runner/reasons.ts';
 import type { RunEvent, ServerMessage } from '../../src/runner/protocol.ts';
@@ -394,5 +397,39 @@ test(`no more than ${maxHttpConnections} sockets are held open at once; the serv
     assert.equal(answer.status, 200);
   } finally {
     await app.stop();
+  }
+});
+
+test('a connection that stops answering pings is dropped, and its run with it; one that answers stays', async () => {
+  const server = createServer();
+  const token = newToken();
+  const mounted = mountRunner(server, { runner, token, log: () => undefined, heartbeatMs: 300 });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+  const open = (autoPong: boolean) => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/__runner?token=${token}`, { origin: `http://127.0.0.1:${port}`, autoPong });
+    const inbox = messageInbox(ws, 20_000);
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    return new Promise<{ ws: WebSocket; closed: Promise<number> } & typeof inbox>((resolve, reject) => ws.once('open', () => resolve({ ws, closed, ...inbox })).once('error', reject));
+  };
+  try {
+    // A client gone without a word (its machine asleep, its network gone) answers nothing.
+    const vanished = await open(false);
+    const present = await open(true);
+    vanished.ws.send(JSON.stringify({ type: 'run', runId: 'stuck', ...python('import time\ntime.sleep(30)\n') }));
+    await vanished.next((m) => m.type === 'started');
+    const code = await Promise.race([vanished.closed, new Promise<string>((resolve) => setTimeout(() => resolve('still open'), 5_000))]);
+    assert.equal(code, 1006, 'dropped without a closing handshake');
+    const deadline = Date.now() + 5_000;
+    while (runner.stats.running > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(runner.stats.running, 0, "the vanished client's run was stopped");
+    present.ws.send(JSON.stringify({ type: 'run', runId: 'reader', ...hello }));
+    const exit = await present.next((m) => m.type === 'exit');
+    assert.ok(exit.type === 'exit' && exit.reason === null, JSON.stringify(exit));
+    assert.equal(present.ws.readyState, WebSocket.OPEN);
+    present.ws.close();
+  } finally {
+    await mounted.close();
+    server.close();
   }
 });
