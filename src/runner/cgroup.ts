@@ -268,21 +268,24 @@ async function v2(): Promise<CgroupSupport | undefined> {
   } catch {
     return undefined;
   }
-  // The cpu controller is optional: delegate it too where the parent offers it. Enabling
-  // it only changes anything for a run that sets cpu.max (its default is "max").
+  // The cpu controller is optional: delegate it too where the parent offers it. Then every
+  // run's group has the default weight (100), the same as every other run's, and the base
+  // the cap on all of them together. Whether delegated, and whether capped: (re)done before
+  // each run, as the base may have been removed and made again in between.
   const cpuTotal = runnerCpuTotal();
-  const enableCpu = async () => {
+  const enableCpu = async (): Promise<{ enabled: boolean; capped: boolean }> => {
     await writeFile(path.join(root, own, 'asynclab', 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
-    if (!(await writeFile(path.join(base, 'cgroup.subtree_control'), '+cpu').then(() => true, () => false))) return false;
-    // The cap on all runs together, and their weight against the runner's neighbours.
+    const enabled = await writeFile(path.join(base, 'cgroup.subtree_control'), '+cpu').then(() => true, () => false);
+    if (!enabled) return { enabled, capped: false };
     for (const dir of [path.join(root, own, 'asynclab'), base]) await writeFile(path.join(dir, 'cpu.weight'), String(Math.min(10_000, runnerWeight(100)))).catch(() => undefined);
-    return writeFile(path.join(base, 'cpu.max'), `${cpuQuotaUs(cpuTotal)} ${cpuPeriodUs}`).then(() => true, () => false);
+    const capped = await writeFile(path.join(base, 'cpu.max'), `${cpuQuotaUs(cpuTotal)} ${cpuPeriodUs}`).then(() => true, () => false);
+    return { enabled, capped };
   };
-  const cpuLimit = await enableCpu();
+  const cpu = await enableCpu();
   return {
     version: 2,
-    cpuTotal: cpuLimit ? cpuTotal : undefined,
-    cpuLimit,
+    cpuTotal: cpu.capped ? cpuTotal : undefined,
+    cpuLimit: cpu.enabled,
     async close() {
       await rmdir(base).catch(() => undefined);
     },
@@ -291,9 +294,8 @@ async function v2(): Promise<CgroupSupport | undefined> {
       // The base may have been removed by another runner of this process closing: restore it.
       await mkdir(base, { recursive: true });
       await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory').catch(() => undefined);
-      // Each run's cpu group gets the default weight (100), the same as every other run's.
-      const cpu = cpuLimit && (await enableCpu());
-      if (limits.cpuFraction !== undefined && !cpu) noCpuController();
+      const cpuNow = cpu.enabled && (await enableCpu()).enabled;
+      if (limits.cpuFraction !== undefined && !cpuNow) noCpuController();
       await mkdir(dir);
       if (limits.cpuFraction !== undefined) await writeFile(path.join(dir, 'cpu.max'), `${cpuQuotaUs(limits.cpuFraction)} ${cpuPeriodUs}`);
       await writeFile(path.join(dir, 'pids.max'), String(limits.processes));
