@@ -3,6 +3,10 @@
  * One connection may hold several runs; closing it stops them all. Protocol: protocol.ts.
  * Live previews are reached under `/__runner/preview/` (preview/proxy.ts): upgrades are
  * handled here, plain requests by `handleRequest`, which the server calls first.
+ * Capacity is shared fairly (limits.ts): at most `connections` connections are open (503
+ * beyond; silent ones are dropped by heartbeat), each with at most `runsPerConnection` runs
+ * going, of which `queuePerConnection` waiting; waiting runs are served round-robin between
+ * connections (pool.ts), so one page's backlog cannot hold up another's run.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
