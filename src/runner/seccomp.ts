@@ -117,9 +117,13 @@ export function seccompInstructions(denied: readonly DeniedSyscall[] = deniedSys
   ];
   for (const arch of ['x86_64', 'aarch64'] as const) {
     draft.push({ label: arch }, { code: op.ldAbsW, k: dataOffset.nr });
-    if (arch === 'x86_64') draft.push({ code: op.jset, k: x32Bit, jt: 'kill', jf: `${arch}-native` }, { label: `${arch}-native` });
+    if (arch === 'x86_64') {
+      // syscall(-1) has the x32 bit set too, but is no x32 call: the kernel answers it ENOSYS.
+      draft.push({ code: op.jeq, k: 0xffffffff, jt: `${arch}-allow`, jf: `${arch}-not-minus-one` }, { label: `${arch}-not-minus-one` });
+      draft.push({ code: op.jset, k: x32Bit, jt: 'kill', jf: `${arch}-native` }, { label: `${arch}-native` });
+    }
     for (const call of denied) draft.push({ code: op.jeq, k: call[arch], jt: 'deny', jf: `${arch}-${call.name}-no` }, { label: `${arch}-${call.name}-no` });
-    draft.push({ code: op.retK, k: ret.allow });
+    draft.push({ label: `${arch}-allow` }, { code: op.retK, k: ret.allow });
   }
   draft.push({ label: 'deny' }, { code: op.retK, k: ret.errno | EPERM }, { label: 'kill' }, { code: op.retK, k: ret.killProcess });
   return assemble(draft);

@@ -12,6 +12,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
+import { constants } from 'node:os';
 import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
 import { Runner } from '../../src/runner/runner.ts';
@@ -88,8 +89,16 @@ child = os.fork()
 if child == 0:
     time.sleep(60)
     os._exit(0)
+other_abi = None
+if os.uname().machine == "x86_64":
+    x32 = os.fork()
+    if x32 == 0:
+        libc.syscall(0x40000000 | 39)  # getpid through the x32 ABI
+        os._exit(0)
+    other_abi = os.waitpid(x32, 0)[1]
 try:
-    print(json.dumps({"seccomp": status["Seccomp"].strip(), "noNewPrivs": status["NoNewPrivs"].strip(), **intrude(child)}))
+    print(json.dumps({"seccomp": status["Seccomp"].strip(), "noNewPrivs": status["NoNewPrivs"].strip(),
+                      "x32": other_abi, "minusOne": err(libc.syscall(-1)), **intrude(child)}))
 finally:
     os.kill(child, signal.SIGKILL)
 `;
@@ -99,6 +108,10 @@ finally:
   assert.equal(found.seccomp, '2', 'a seccomp filter is in force');
   assert.equal(found.noNewPrivs, '1');
   assertRefused(found, 'sibling');
+  if (process.arch === 'x64') {
+    assert.equal(found.x32, constants.signals.SIGSYS, 'a call through the x32 ABI kills the process (wait status = SIGSYS)');
+    assert.equal(found.minusOne, 'ENOSYS', 'syscall(-1) is no x32 call: answered as the kernel answers it');
+  }
 });
 
 test('as found: the app cannot take the live-preview bridge\'s listening socket with pidfd_getfd', async () => {

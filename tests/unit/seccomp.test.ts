@@ -76,6 +76,7 @@ test('everything else is allowed, judged by the numbers of its own architecture'
   // 101 is ptrace on x86_64 but nanosleep on aarch64; 117 is ptrace on aarch64 but setresuid on x86_64.
   assert.equal(evaluate(program, auditArch.aarch64, 101), allow);
   assert.equal(evaluate(program, auditArch.x86_64, 117), allow);
+  assert.equal(evaluate(program, auditArch.x86_64, -1), allow, 'syscall(-1): the kernel answers ENOSYS');
 });
 
 test('other ABIs are killed: x32 numbers on x86_64, i386 and AArch32 calls', () => {
