@@ -2,14 +2,20 @@
  * One control group per run: the pids controller caps processes + threads (fork
  * bombs), the memory controller caps RSS + tmpfs (memory bombs) and tells us when the
  * OOM killer fired, and both list every process of the run so none survives it.
- * Optionally the cpu controller caps the whole run to a fraction of one CPU (CFS
- * bandwidth: quota per period), so a test can run a sandbox as if on a slow or busy
- * machine. cgroup v1 (separate pids/memory/cpu hierarchies) and v2 (unified) are
- * supported; the run's group is created under the runner's own, so it counts against
- * whatever limits the runner itself lives in.
+ * Where the cpu controller can be written, every run also gets a cpu group of its own,
+ * all with the same weight, inside one group for all of the runner's runs whose CPU
+ * bandwidth is capped (runnerCpuTotal): the kernel shares the CPU between runs, not
+ * between processes, so a run with many busy processes takes no more than one with a
+ * single one, and the runs together always leave the server some CPU. A single run has
+ * no cap of its own beyond that total: the lessons' process-pool speedups need every CPU.
+ * A test may still cap a run to a fraction of one CPU (cpuFraction, CFS bandwidth: quota
+ * per period) to run a sandbox as if on a slow or busy machine. cgroup v1 (separate
+ * pids/memory/cpu hierarchies) and v2 (unified) are supported; the run's group is created
+ * under the runner's own, so it counts against whatever limits the runner itself lives in.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rmdir, stat, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 
 export interface RunCgroupLimits {
@@ -38,6 +44,11 @@ export interface RunCgroup {
 
 export interface CgroupSupport {
   version: 1 | 2;
+  /**
+   * CPUs all of the runner's runs may use together (each run has its own equal-weight cpu
+   * group inside that cap), or undefined where no cpu controller can be written.
+   */
+  cpuTotal: number | undefined;
   /** Whether `create` can honour `cpuFraction` (a cpu controller we may write to); if not, asking for one throws. */
   cpuLimit: boolean;
   create(name: string, limits: RunCgroupLimits): Promise<RunCgroup>;
@@ -54,6 +65,23 @@ const cpuPeriodUs = 100_000;
 function cpuQuotaUs(fraction: number): number {
   if (!(fraction > 0) || !Number.isFinite(fraction)) throw new Error(`cpuFraction must be a positive number, got ${fraction}`);
   return Math.max(1_000, Math.round(fraction * cpuPeriodUs));
+}
+
+/**
+ * The runs together may use every CPU but a quarter of one, so a reader's page, the
+ * server and the runner's own bookkeeping stay responsive however busy the runs are.
+ */
+export function runnerCpuTotal(cpus = availableParallelism()): number {
+  return Math.max(0.5, cpus - 0.25);
+}
+
+/**
+ * How much the runner's group weighs against its neighbours (v1 cpu.shares, v2
+ * cpu.weight): as much as one busy process per CPU, what the runs weighed before they were
+ * grouped, so grouping them does not hand their CPU to whatever else runs on the machine.
+ */
+function runnerWeight(defaultWeight: number, cpus = availableParallelism()): number {
+  return defaultWeight * Math.max(1, cpus);
 }
 
 function noCpuController(): never {
@@ -154,12 +182,28 @@ async function v1(): Promise<CgroupSupport | undefined> {
   // together with cpuacct (`cpu,cpuacct`), /sys/fs/cgroup/cpu is the usual link to it.
   const cpuOwn = ownGroup('cpu');
   let cpuBase: string | undefined = cpuOwn === undefined ? undefined : path.join(root, 'cpu', cpuOwn, 'asynclab', String(process.pid));
+  const cpuTotal = runnerCpuTotal();
+  /**
+   * (Re)made before each run too: another runner of this process may have removed it on
+   * close. Whether the cap could be set: where the runner's own group already has a lower
+   * quota (a container's CPU limit), v1 refuses a higher one, and that lower one holds.
+   */
+  const prepareCpuBase = async (base: string): Promise<boolean> => {
+    await mkdir(base, { recursive: true });
+    for (const dir of [path.dirname(base), base]) await writeFile(path.join(dir, 'cpu.shares'), String(runnerWeight(1024))).catch(() => undefined);
+    return writeFile(path.join(base, 'cpu.cfs_period_us'), String(cpuPeriodUs))
+      .then(() => writeFile(path.join(base, 'cpu.cfs_quota_us'), String(cpuQuotaUs(cpuTotal))))
+      .then(() => true, () => false);
+  };
+  let cpuCapped = false;
   if (cpuBase) {
-    const ok = await mkdir(cpuBase, { recursive: true }).then(() => writable(cpuBase!), () => false);
+    cpuCapped = await prepareCpuBase(cpuBase).catch(() => false);
+    const ok = await writable(cpuBase);
     if (!ok || !existsSync(path.join(cpuBase, 'cpu.cfs_quota_us'))) cpuBase = undefined;
   }
   return {
     version: 1,
+    cpuTotal: cpuBase && cpuCapped ? cpuTotal : undefined,
     cpuLimit: cpuBase !== undefined,
     async close() {
       await rmdir(pidsBase).catch(() => undefined);
@@ -169,18 +213,20 @@ async function v1(): Promise<CgroupSupport | undefined> {
     async create(name, limits) {
       const pidsDir = path.join(pidsBase, name);
       const memDir = path.join(memBase, name);
-      let cpuDir: string | undefined;
-      if (limits.cpuFraction !== undefined) {
-        if (!cpuBase) noCpuController();
-        cpuDir = path.join(cpuBase, name);
-      }
+      if (limits.cpuFraction !== undefined && !cpuBase) noCpuController();
+      const cpuDir = cpuBase && path.join(cpuBase, name);
       // recursive: another runner of this process may have removed the (then empty) base on close.
       await mkdir(pidsDir, { recursive: true });
       await mkdir(memDir, { recursive: true });
-      if (cpuDir && limits.cpuFraction !== undefined) {
+      if (cpuBase && cpuDir) {
+        await prepareCpuBase(cpuBase);
+        // A new group has the default weight (cpu.shares 1024), the same as every other run's.
         await mkdir(cpuDir, { recursive: true });
-        await writeFile(path.join(cpuDir, 'cpu.cfs_period_us'), String(cpuPeriodUs));
-        await writeFile(path.join(cpuDir, 'cpu.cfs_quota_us'), String(cpuQuotaUs(limits.cpuFraction)));
+        if (limits.cpuFraction !== undefined) {
+          // v1 refuses a child quota above its parent's: the runner's total is the most a run can have anyway.
+          await writeFile(path.join(cpuDir, 'cpu.cfs_period_us'), String(cpuPeriodUs));
+          await writeFile(path.join(cpuDir, 'cpu.cfs_quota_us'), String(cpuQuotaUs(Math.min(limits.cpuFraction, cpuTotal))));
+        }
       }
       await writeFile(path.join(pidsDir, 'pids.max'), String(limits.processes));
       await writeFile(path.join(memDir, 'memory.limit_in_bytes'), String(limits.memoryBytes));
@@ -222,16 +268,24 @@ async function v2(): Promise<CgroupSupport | undefined> {
   } catch {
     return undefined;
   }
-  // The cpu controller is optional: delegate it too where the parent offers it. Enabling
-  // it only changes anything for a run that sets cpu.max (its default is "max").
-  const enableCpu = async () => {
+  // The cpu controller is optional: delegate it too where the parent offers it. Then every
+  // run's group has the default weight (100), the same as every other run's, and the base
+  // the cap on all of them together. Whether delegated, and whether capped: (re)done before
+  // each run, as the base may have been removed and made again in between.
+  const cpuTotal = runnerCpuTotal();
+  const enableCpu = async (): Promise<{ enabled: boolean; capped: boolean }> => {
     await writeFile(path.join(root, own, 'asynclab', 'cgroup.subtree_control'), '+cpu').catch(() => undefined);
-    return writeFile(path.join(base, 'cgroup.subtree_control'), '+cpu').then(() => true, () => false);
+    const enabled = await writeFile(path.join(base, 'cgroup.subtree_control'), '+cpu').then(() => true, () => false);
+    if (!enabled) return { enabled, capped: false };
+    for (const dir of [path.join(root, own, 'asynclab'), base]) await writeFile(path.join(dir, 'cpu.weight'), String(Math.min(10_000, runnerWeight(100)))).catch(() => undefined);
+    const capped = await writeFile(path.join(base, 'cpu.max'), `${cpuQuotaUs(cpuTotal)} ${cpuPeriodUs}`).then(() => true, () => false);
+    return { enabled, capped };
   };
-  const cpuLimit = await enableCpu();
+  const cpu = await enableCpu();
   return {
     version: 2,
-    cpuLimit,
+    cpuTotal: cpu.capped ? cpuTotal : undefined,
+    cpuLimit: cpu.enabled,
     async close() {
       await rmdir(base).catch(() => undefined);
     },
@@ -240,7 +294,8 @@ async function v2(): Promise<CgroupSupport | undefined> {
       // The base may have been removed by another runner of this process closing: restore it.
       await mkdir(base, { recursive: true });
       await writeFile(path.join(base, 'cgroup.subtree_control'), '+pids +memory').catch(() => undefined);
-      if (limits.cpuFraction !== undefined && !(cpuLimit && (await enableCpu()))) noCpuController();
+      const cpuNow = cpu.enabled && (await enableCpu()).enabled;
+      if (limits.cpuFraction !== undefined && !cpuNow) noCpuController();
       await mkdir(dir);
       if (limits.cpuFraction !== undefined) await writeFile(path.join(dir, 'cpu.max'), `${cpuQuotaUs(limits.cpuFraction)} ${cpuPeriodUs}`);
       await writeFile(path.join(dir, 'pids.max'), String(limits.processes));

@@ -163,6 +163,7 @@ export class Job {
     if (this.wantsPreview) this.activation = await openActivationSocket(path.join(this.ctx.workRoot, `preview-${this.id}.sock`));
     const t0ns = process.hrtime.bigint();
     const argsFd = this.activation ? previewFd + 1 : previewFd; // the next descriptor after the others
+    const seccompFd = argsFd + 1;
     const command = buildSandboxCommand({
       manifest: this.manifest,
       env: this.ctx.env,
@@ -181,6 +182,7 @@ export class Job {
       serviceMounts: this.services?.mounts,
       previewFd: this.activation ? previewFd : undefined,
       argsFd,
+      seccompFd,
     });
     return new Promise((resolve, reject) => {
       const child = spawn(command.file, command.args, {
@@ -188,7 +190,7 @@ export class Job {
         stdio: [
           ...(['ignore', 'pipe', 'pipe', 'pipe'] as const),
           ...(this.activation ? [this.activation.fd] : []),
-          ...(command.argsData !== undefined ? (['pipe'] as const) : []),
+          ...(command.argsData !== undefined ? (['pipe', 'pipe'] as const) : []),
         ],
         detached: true,
       });
@@ -197,6 +199,9 @@ export class Job {
         const args = child.stdio[argsFd] as NodeJS.WritableStream;
         args.on('error', () => undefined); // a sandbox that failed to start: its exit says why
         args.end(command.argsData);
+        const seccomp = child.stdio[seccompFd] as NodeJS.WritableStream;
+        seccomp.on('error', () => undefined);
+        seccomp.end(command.seccompData ?? ''); // bwrap refuses an empty filter: never a run without one
       }
       this.activation?.closeOwnCopy(); // the sandbox has its copy now
       this.child = child;

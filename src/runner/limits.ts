@@ -39,8 +39,17 @@ export interface Limits {
   messageBytes: number;
   /** Runs executing at once. */
   concurrency: number;
-  /** Runs waiting; beyond this a new run is refused as busy. */
+  /**
+   * Runs waiting in all; beyond this a new run is refused as busy, except a page's first
+   * waiting run, which is always taken (so a few pages cannot fill the queue for the rest).
+   */
   queue: number;
+  /** Runs one page connection may have waiting; beyond this its next run is refused (queue-limit). */
+  queuePerConnection: number;
+  /** Runs one page connection may have going at once, running and waiting (beyond: bad request). */
+  runsPerConnection: number;
+  /** Open runner WebSocket connections; beyond this an upgrade is answered 503. */
+  connections: number;
   /**
    * CPU for the whole run, in CPUs per wall-clock second (cpu cgroup bandwidth → the run is
    * paused when it has used its share of each 100 ms). Unset: no limit. Tests set it
@@ -71,9 +80,12 @@ export const defaultLimits: Limits = {
   messageBytes: 128 * KiB,
   concurrency: Math.max(1, 2 * cpus().length),
   queue: 32,
+  queuePerConnection: 4,
+  runsPerConnection: 8,
+  connections: 64,
 };
 
-/** Limits from the environment: RUNNER_CONCURRENCY, RUNNER_QUEUE, RUNNER_MEMORY_MIB, RUNNER_CPU_SECONDS. */
+/** Limits from the environment: RUNNER_CONCURRENCY, RUNNER_QUEUE, RUNNER_CONNECTIONS, RUNNER_MEMORY_MIB, RUNNER_CPU_SECONDS. */
 export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env, base: Limits = defaultLimits): Limits {
   const int = (name: string, fallback: number, max: number) => {
     const raw = env[name];
@@ -86,6 +98,7 @@ export function limitsFromEnv(env: NodeJS.ProcessEnv = process.env, base: Limits
     ...base,
     concurrency: int('RUNNER_CONCURRENCY', base.concurrency, 64),
     queue: int('RUNNER_QUEUE', base.queue, 1000),
+    connections: int('RUNNER_CONNECTIONS', base.connections, 1000),
     memoryBytes: int('RUNNER_MEMORY_MIB', base.memoryBytes / MiB, 2048) * MiB,
     cpuSeconds: int('RUNNER_CPU_SECONDS', base.cpuSeconds, 60),
   };

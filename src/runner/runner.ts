@@ -65,7 +65,7 @@ export class Runner {
     this.unsafe = unsafe;
     this.workRoot = workRoot;
     this.etcDir = etcDir;
-    this.pool = new Pool(limits.concurrency, limits.queue);
+    this.pool = new Pool(limits.concurrency, limits.queue, limits.queuePerConnection);
     this.services = services;
   }
 
@@ -121,9 +121,11 @@ export class Runner {
 
   /**
    * Starts a run. `emit` receives its events in order and always, last, one `exit`
-   * (with reason bad-request or busy when the run never started).
+   * (with reason bad-request, busy or queue-limit when the run never started). `owner`
+   * is whose run it is (ws.ts: the page's connection): waiting runs are served
+   * round-robin between owners, and each owner may have only so many waiting.
    */
-  run(request: { manifest: unknown; files: SandboxFiles; preview?: boolean }, emit: (event: RunEvent) => void): RunHandle {
+  run(request: { manifest: unknown; files: SandboxFiles; preview?: boolean; owner?: object }, emit: (event: RunEvent) => void): RunHandle {
     const refuse = (why: Reason): RunHandle => {
       emit({ type: 'exit', code: null, signal: null, durationMs: 0, reason: why });
       return { stop: () => undefined, done: Promise.resolve() };
@@ -155,8 +157,10 @@ export class Runner {
         }
       },
       onQueued: (position) => emit({ type: 'queued', position }),
-    });
-    if (submitted === 'busy') return refuse(reason('busy', this.pool.stats));
+    }, request.owner);
+    if ('refused' in submitted) {
+      return refuse(submitted.refused === 'busy' ? reason('busy', this.pool.stats) : reason('queue-limit', { waiting: submitted.waiting }));
+    }
     return {
       done: submitted.done,
       stop: (why = reason('stopped')) => {

@@ -9,6 +9,7 @@ import type { SandboxManifest } from '../sandbox/manifest.ts';
 import type { Limits } from './limits.ts';
 import type { RunnerEnvironment } from './environment.ts';
 import { sslBinds, systemBinds } from '../runtime/system-root.ts';
+import { seccompProgram } from './seccomp.ts';
 
 export interface SandboxPaths {
   /** Host directory with the run's source files (read-only inside). */
@@ -34,9 +35,24 @@ export interface SandboxCommand {
    * directory, the runner's work root), the command line must not.
    */
   argsData?: string;
+  /**
+   * The seccomp filter (seccomp.ts), for the caller to write to descriptor `seccompFd` (then
+   * close): bwrap loads it with `--seccomp` just before it execs the sandbox's program.
+   */
+  seccompData?: Buffer;
 }
 
-/** The uid/gid a sandbox runs as inside its user namespace: nobody, never root. */
+/**
+ * The uid/gid a sandbox's processes have inside their user namespace (nobody). That
+ * namespace maps it to the uid the runner runs as, so on the host they are the runner's
+ * uid: root when the runner runs as root. What contains them is not the uid but the rest
+ * of the sandbox: every capability dropped (`--cap-drop ALL`, in the sandbox's own user
+ * namespace, which grants nothing outside it), no new privileges (bwrap sets
+ * PR_SET_NO_NEW_PRIVS, so no setuid binary or file capability can add any), the seccomp
+ * filter (seccomp.ts), no further user namespaces (`--disable-userns`), and namespaces of
+ * its own for mounts, PIDs, network, IPC, UTS and cgroups, so the host's files, processes
+ * and network are not reachable to act on in the first place.
+ */
 export const sandboxUid = 65534;
 
 /**
@@ -78,6 +94,8 @@ export interface CommandOptions {
   previewFd?: number | undefined;
   /** The inherited descriptor bwrap reads its options from (see SandboxCommand.argsData). */
   argsFd: number;
+  /** The inherited descriptor bwrap reads the seccomp filter from (see SandboxCommand.seccompData). */
+  seccompFd: number;
 }
 
 export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
@@ -178,6 +196,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     // limit). Read-only, only the sized tmpfs mounts (/work, /tmp, /dev/shm) take writes.
     bwrap.push('--remount-ro', '/dev', '--remount-ro', '/');
     bwrap.push('--chdir', '/work');
+    bwrap.push('--seccomp', String(o.seccompFd));
     if (bwrap.some((arg) => arg.includes('\0'))) throw new Error('a NUL in a bwrap option');
     argsData = bwrap.map((arg) => `${arg}\0`).join('');
     isolated = [env.bwrap!, '--args', String(o.argsFd), '--', ...program];
@@ -187,7 +206,7 @@ export function buildSandboxCommand(o: CommandOptions): SandboxCommand {
     file: '/bin/sh',
     args: ['-c', joinCgroups, 'asynclab-cgroup', ...prlimit, ...isolated],
     env: { ASYNCLAB_CGROUP_PROCS: o.cgroupProcs.join(' ') },
-    ...(argsData !== undefined ? { argsData } : {}),
+    ...(argsData !== undefined ? { argsData, seccompData: seccompProgram() } : {}),
   };
 }
 

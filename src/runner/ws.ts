@@ -3,6 +3,10 @@
  * One connection may hold several runs; closing it stops them all. Protocol: protocol.ts.
  * Live previews are reached under `/__runner/preview/` (preview/proxy.ts): upgrades are
  * handled here, plain requests by `handleRequest`, which the server calls first.
+ * Capacity is shared fairly (limits.ts): at most `connections` connections are open (503
+ * beyond; silent ones are dropped by heartbeat), each with at most `runsPerConnection` runs
+ * going, of which `queuePerConnection` waiting; waiting runs are served round-robin between
+ * connections (pool.ts), so one page's backlog cannot hold up another's run.
  */
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -17,8 +21,12 @@ import { createPreviewProxy } from './preview/proxy.ts';
 
 export const runnerPath = '/__runner';
 
-/** Runs one connection may have going at once (beyond that: bad request). */
-const maxRunsPerConnection = 8;
+/**
+ * How often each connection is pinged; one that has not answered the previous ping by the
+ * next is dropped (browsers answer pings by themselves), so a vanished client does not keep
+ * one of the limited connections, and its runs, forever.
+ */
+const defaultHeartbeatMs = 30_000;
 
 export interface MountOptions {
   runner: Runner;
@@ -30,6 +38,8 @@ export interface MountOptions {
    * Every other upgrade that is not the runner's or a preview's is answered 404 and closed.
    */
   leaveUpgrade?: (req: IncomingMessage) => boolean;
+  /** Ping interval (default 30 s; tests shorten it). */
+  heartbeatMs?: number;
 }
 
 export interface MountedRunner {
@@ -39,8 +49,10 @@ export interface MountedRunner {
   close(): Promise<void>;
 }
 
-export function mountRunner(server: Server, { runner, token, log = console.warn, leaveUpgrade = () => false }: MountOptions): MountedRunner {
+export function mountRunner(server: Server, { runner, token, log = console.warn, leaveUpgrade = () => false, heartbeatMs = defaultHeartbeatMs }: MountOptions): MountedRunner {
   const wss = new WebSocketServer({ noServer: true, maxPayload: runner.limits.messageBytes });
+  // Handshakes under way count too: they become connections a moment later.
+  let handshaking = 0;
   const port = () => (server.address() as AddressInfo).port;
   const preview = createPreviewProxy({ previews: runner.previews, token, port, log });
 
@@ -65,9 +77,39 @@ export function mountRunner(server: Server, { runner, token, log = console.warn,
       answerAndClose(socket, statusOnly(400, 'Bad Request'));
       return;
     }
+    // Per connection, not per page or per client: the gate admits only this machine's pages
+    // (loopback, same origin, the per-process token), which the server cannot tell apart any
+    // further, and a page holds one connection (runner-client.ts). Each connection's runs
+    // are capped (serveConnection); this caps how many connections hold them.
+    if (wss.clients.size + handshaking >= runner.limits.connections) {
+      log(`runner: refused a connection: ${runner.limits.connections} connections are open, the most allowed`);
+      answerAndClose(socket, `HTTP/1.1 503 Service Unavailable\r\nRetry-After: 10\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+      return;
+    }
+    handshaking += 1;
+    let counted = true;
+    const settle = () => {
+      if (counted) handshaking -= 1;
+      counted = false;
+    };
+    socket.once('close', settle);
     // ws answers a malformed handshake (bad key, version) with a 400 and closes the socket itself.
-    wss.handleUpgrade(req, socket, head, (ws) => serveConnection(ws, runner));
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      settle();
+      serveConnection(ws, runner);
+    });
   };
+  const heartbeat = setInterval(() => {
+    for (const client of wss.clients) {
+      if (alive.get(client) === false) {
+        client.terminate();
+        continue;
+      }
+      alive.set(client, false);
+      client.ping();
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
   server.on('upgrade', onUpgrade);
   // CONNECT would make this server a tunnel to anywhere: nothing here serves it.
   const onConnect = (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, statusOnly(405, 'Method Not Allowed'));
@@ -77,6 +119,7 @@ export function mountRunner(server: Server, { runner, token, log = console.warn,
   return {
     handleRequest: (req, res) => preview.handleRequest(req, res),
     async close() {
+      clearInterval(heartbeat);
       server.off('upgrade', onUpgrade);
       if (ownsConnect) server.off('connect', onConnect);
       for (const client of wss.clients) client.close(1001, 'runner shutting down');
@@ -85,8 +128,16 @@ export function mountRunner(server: Server, { runner, token, log = console.warn,
   };
 }
 
+/** Whether a connection answered the last ping (see heartbeatMs). */
+const alive = new WeakMap<WebSocket, boolean>();
+
 function serveConnection(ws: WebSocket, runner: Runner): void {
   const runs = new Map<string, RunHandle>();
+  // The pool serves waiting runs round-robin by this, and caps how many each may have waiting.
+  const owner = {};
+  const maxRuns = runner.limits.runsPerConnection;
+  alive.set(ws, true);
+  ws.on('pong', () => alive.set(ws, true));
   const send = (message: ServerMessage) => {
     if (ws.readyState === ws.OPEN) ws.send(JSON.stringify(message));
   };
@@ -113,11 +164,11 @@ function serveConnection(ws: WebSocket, runner: Runner): void {
     }
     const { runId } = message;
     if (runs.has(runId)) return refuse(`run ${runId} is already going`);
-    if (runs.size >= maxRunsPerConnection) {
-      return send({ type: 'exit', runId, code: null, signal: null, durationMs: 0, reason: reason('bad-request', { detail: `at most ${maxRunsPerConnection} runs at once per page` }) });
+    if (runs.size >= maxRuns) {
+      return send({ type: 'exit', runId, code: null, signal: null, durationMs: 0, reason: reason('bad-request', { detail: `at most ${maxRuns} runs at once per page` }) });
     }
     let ended = false;
-    const handle = runner.run({ manifest: message.manifest, files: message.files, ...(message.preview ? { preview: true } : {}) }, (event) => {
+    const handle = runner.run({ manifest: message.manifest, files: message.files, owner, ...(message.preview ? { preview: true } : {}) }, (event) => {
       send({ ...event, runId });
       if (event.type === 'exit') {
         ended = true;

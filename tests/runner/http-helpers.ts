@@ -14,6 +14,7 @@ import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
 import type { ServerMessage } from '../../src/runner/protocol.ts';
 import { Runner } from '../../src/runner/runner.ts';
+import type { Limits } from '../../src/runner/limits.ts';
 import type { MountedRunner } from '../../src/runner/ws.ts';
 import { createApp } from '../../src/server/app.ts';
 import { messageInbox, node } from './helpers.ts';
@@ -30,7 +31,7 @@ export interface App {
   stop(): Promise<void>;
 }
 
-export async function startApp(): Promise<App> {
+export async function startApp(limits?: Limits): Promise<App> {
   const root = await mkdtemp(path.join(tmpdir(), 'asynclab-http-'));
   const files: Record<string, string> = {
     'index.html': '<html><head></head><body>choose</body></html>',
@@ -43,7 +44,7 @@ export async function startApp(): Promise<App> {
     await mkdir(path.dirname(path.join(root, name)), { recursive: true });
     await writeFile(path.join(root, name), body);
   }
-  const runner = await Runner.start();
+  const runner = await Runner.start(limits ? { limits } : {});
   const token = newToken();
   const guardLog: string[] = [];
   const { server, mounted } = await createApp({ root, runner, token, headHtml: `<meta name="asynclab-runner" content="${token}">`, log: (m) => guardLog.push(m), warn: () => undefined });

@@ -40,6 +40,18 @@ async def bridge(port: int, client_r: asyncio.StreamReader, client_w: asyncio.St
         app_w.close()
 
 
+def not_dumpable() -> None:
+    """The app runs as the same uid as this process: without this it could open this
+    process's /proc/PID/mem (or fd/) and rewrite it, or use the listening socket. Not
+    dumpable, those need a capability the sandbox does not have (pidfd_getfd and ptrace are
+    refused to it by the seccomp filter, runner/seccomp.ts)."""
+    import ctypes
+
+    PR_SET_DUMPABLE = 4
+    if ctypes.CDLL(None, use_errno=True).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0:
+        raise OSError(ctypes.get_errno(), "prctl(PR_SET_DUMPABLE, 0) failed")
+
+
 async def main() -> None:
     port = int(os.environ["ASYNCLAB_PORT"])
     listener = socket.socket(fileno=int(os.environ["ASYNCLAB_PREVIEW_FD"]))
@@ -48,4 +60,5 @@ async def main() -> None:
 
 
 if __name__ == "__main__":
+    not_dumpable()
     asyncio.run(main())
