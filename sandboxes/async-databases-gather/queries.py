@@ -65,6 +65,26 @@ async def gather_one_shared_session() -> list:  # don't
         return await asyncio.gather(*(run_query(session, name) for name in QUERIES))
 
 
+async def two_tasks_one_transaction() -> None:  # don't, either
+    """Two tasks take turns on one session, never at the same moment: nothing raises."""
+    async with SessionLocal() as session:
+
+        async def place_order() -> None:
+            await session.execute(orders.insert().values(customer="dee", total=99))
+            await asyncio.sleep(0.2)  # the payment service says no...
+            await session.rollback()  # ...so this task undoes its order
+
+        async def record_visit() -> None:
+            await asyncio.sleep(0.1)
+            await session.commit()  # commits the session's one transaction, dee's order included
+
+        await asyncio.gather(place_order(), record_visit())
+
+    async with SessionLocal() as session:
+        kept = (await session.execute(select(func.count()).where(orders.c.customer == "dee"))).scalar_one()
+    print(f"two_tasks_one_transaction: the order that place_order rolled back is in the table: {kept == 1}")
+
+
 async def main() -> None:
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
@@ -77,6 +97,8 @@ async def main() -> None:
         connections = {connection for _, _, connection in results}
         print(f"{way.__name__}: {len(results)} queries on {len(connections)} connection(s) in {time.perf_counter() - started:.2f} s")
         print(f"    (name, value, connection): {results}", flush=True)
+
+    await two_tasks_one_transaction()
 
     await engine.dispose()
 

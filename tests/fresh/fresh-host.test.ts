@@ -24,7 +24,7 @@ import { ensureHostTarball, freshCache, freshHosts, runLogged, type FreshHost } 
 
 const projectRoot = path.resolve(import.meta.dirname, '..', '..');
 const lesson = '/en/lessons/why-async/';
-const sandboxes = ['hello-python', 'fastapi-three-endpoints'];
+const sandboxes = ['why-async-concurrent', 'async-def-vs-def'];
 const inside = '/root/asynclab';
 
 interface Timing {

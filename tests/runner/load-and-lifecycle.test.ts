@@ -132,7 +132,7 @@ test('FastAPI: async sleep and def sleep finish in about 1 s; a blocking call in
   const runner = await Runner.start();
   try {
     const root = path.resolve(import.meta.dirname, '..', '..');
-    const sandbox = await loadSandbox(path.join(root, 'sandboxes'), 'fastapi-three-endpoints', root);
+    const sandbox = await loadSandbox(path.join(root, 'sandboxes'), 'async-def-vs-def', root);
     const result = await runToEnd(runner, sandbox);
     assert.equal(result.exit.reason, null, result.stderr);
     assert.equal(result.exit.code, 0);
@@ -155,20 +155,29 @@ test('FastAPI: async sleep and def sleep finish in about 1 s; a blocking call in
   }
 });
 
-test('Node server: timers overlap, a busy loop serialises (same harness, same trace vocabulary)', async () => {
+test('Node server: hashes in libuv\'s pool overlap, hashes on the loop serialise and block it (same harness, same trace vocabulary)', async () => {
   const runner = await Runner.start();
   try {
     const root = path.resolve(import.meta.dirname, '..', '..');
-    const sandbox = await loadSandbox(path.join(root, 'sandboxes'), 'node-blocking-server', root);
+    const sandbox = await loadSandbox(path.join(root, 'sandboxes'), 'async-def-vs-def-node', root);
     const result = await runToEnd(runner, sandbox);
     assert.equal(result.exit.reason, null, result.stderr);
     assert.ok(result.events.some((e) => e.type === 'ready'));
-    const wait = requestDurations(result, '/wait');
-    const block = requestDurations(result, '/block');
-    assert.equal(wait.length, 5);
-    assert.equal(block.length, 5);
-    assert.ok(wait.every((ms) => ms >= 480 && ms < 1100), `setTimeout(500): ${wait}`);
-    assert.ok(block.at(-1)! >= 2300, `busy-wait 500 ms × 5 in one loop: ${block}`);
+    const model = buildModel(result.trace);
+    const inPool = spansOf(model, 'handler', '/hash-in-pool');
+    const onLoop = spansOf(model, 'handler', '/hash-on-loop').sort((a, b) => a.start - b.start);
+    assert.equal(inPool.length, 4);
+    assert.equal(onLoop.length, 4);
+    // pbkdf2 in libuv's pool: the four handlers are all in progress at one moment.
+    const latestStart = Math.max(...inPool.map((s) => s.start));
+    const earliestEnd = Math.min(...inPool.map((s) => s.end));
+    assert.ok(latestStart < earliestEnd, `pool handlers did not all overlap: last start ${latestStart}, first end ${earliestEnd}`);
+    // pbkdf2Sync on the loop: each handler starts after the previous one ended...
+    onLoop.slice(1).forEach((s, i) => assert.ok(s.start >= onLoop[i]!.end, `loop handler ${i + 2} started before ${i + 1} ended`));
+    // ...and the loop lane names it as the culprit for most of their time.
+    const blocked = spansOf(model, 'loop', '/hash-on-loop').reduce((sum, s) => sum + (s.end - s.start), 0);
+    const handled = onLoop.reduce((sum, s) => sum + (s.end - s.start), 0);
+    assert.ok(blocked >= 0.8 * handled, `loop blocked ${blocked} µs of ${handled} µs of /hash-on-loop handlers`);
   } finally {
     await runner.close();
   }

@@ -27,7 +27,7 @@ test('a claim that holds passes every check', () => {
 });
 
 test('failures read like sentences', () => {
-  const serverModel = model('fastapi-three-endpoints');
+  const serverModel = model('async-def-vs-def');
   const results = checkExpect(
     expectOf({
       concurrent: { lane: 'handler', match: '/async-blocking', min: 5 },
@@ -73,7 +73,7 @@ test('peak bounds: min and max together', () => {
 });
 
 test('spanMs bounds how long each matching span lasted', () => {
-  const serverModel = model('fastapi-three-endpoints');
+  const serverModel = model('async-def-vs-def');
   const holds = checkExpect(expectOf({ spanMs: { lane: 'handler', match: '/async-sleep', min: 900, max: 5000 } }), serverModel, ok);
   assert.equal(holds.length, 2);
   assert.deepEqual(holds.filter((r) => !r.ok), []);
@@ -121,7 +121,7 @@ test('wallVsSpans: four GIL-bound threads each last the whole run; two processes
 });
 
 test('spanRatio compares two groups of spans, or two phases, of one run', () => {
-  const serverModel = model('fastapi-three-endpoints');
+  const serverModel = model('async-def-vs-def');
   // Five blocking handlers one after another: their phase is five times the longest one.
   // Five sleeping handlers side by side: their phase is about one of them.
   const phase = (match: string) => ({ lane: 'handler', match, of: 'extent', vs: { lane: 'handler', match, of: 'longest' }, min: 4.5 });
@@ -162,7 +162,7 @@ test('loopBlockedShare: three computations on the loop hold it for the whole run
 });
 
 test('every result, old rules too, reads in Chinese as well', () => {
-  const results = checkExpect(expectOf({ exitCode: 0, serial: { lane: 'handler', match: '/async-sleep' }, wallMs: { max: 1000 } }), model('fastapi-three-endpoints'), { exitCode: 1, stdout: '' });
+  const results = checkExpect(expectOf({ exitCode: 0, serial: { lane: 'handler', match: '/async-sleep' }, wallMs: { max: 1000 } }), model('async-def-vs-def'), { exitCode: 1, stdout: '' });
   const zh = explainFailures(results, 'zh');
   assert.match(zh, /^预期退出码为 0，实际为 1；预期总耗时不超过 1000 ms，实际为 \d+(\.\d)? ms；预期匹配 \/async-sleep 的处理函数依次执行（峰值 1），实际峰值为 5：同时有 5 个在执行$/);
   for (const r of results) assert.ok(r.messageZh && !/[A-Za-z]{4,}/.test(r.messageZh.replace(/\/[\w/-]+|ms/g, '')), r.messageZh);

@@ -39,7 +39,7 @@ test('WebSocket room: every message is an instant on its client\'s lane, and eac
 });
 
 test('the harness\'s own instants create no lane and are not drawn, but stay in the model and the Perfetto export', () => {
-  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'fastapi-three-endpoints']) {
+  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'async-def-vs-def']) {
     const model = buildModel(fixture(name));
     assert.ok(!model.lanes.some((l) => l.id === 'server'), name);
     assert.ok(!model.lanes.some((l) => l.instants.some((i) => i.cat === 'harness')), name);
@@ -52,7 +52,7 @@ test('the harness\'s own instants create no lane and are not drawn, but stay in 
 });
 
 test('instants change no summary number', () => {
-  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'fastapi-three-endpoints']) {
+  for (const name of ['streaming-websocket-room', 'streaming-sse', 'running-it-workers', 'async-def-vs-def']) {
     assert.deepEqual(summarize(buildModel(fixture(name))), summarize(buildModel(withoutInstants(fixture(name)))), name);
   }
 });
@@ -115,7 +115,7 @@ test('the section\'s table groups ticks on the axis shared with the row below, a
   // The WebSocket run (2.4 s) over a longer one (8.6 s): on the shared axis the talker's "bye"
   // and its echo 10 ms later stand closer than MERGE_GAP, on the run's own axis they do not.
   const current = buildModel(fixture('streaming-websocket-room'));
-  const previous = buildModel(fixture('fastapi-three-endpoints'));
+  const previous = buildModel(fixture('async-def-vs-def'));
   assert.ok(previous.endUs > 3 * current.endUs);
   const { html } = renderRows([{ model: current, caption: 'now' }, { model: previous, caption: 'before' }], strings, 'r');
   const rows = [...html.matchAll(/class="tl-instant-row" data-seg="([^"]+)"/g)].map((m) => m[1]!);

@@ -43,7 +43,7 @@ test('threads: a def endpoint under a 4-token limiter runs on 4 worker threads, 
 });
 
 test('server: handler lanes say which endpoints overlapped and which were serialised by the blocked loop', () => {
-  const model = buildModel(fixture('fastapi-three-endpoints'));
+  const model = buildModel(fixture('async-def-vs-def'));
   assert.equal(peakConcurrency(spansOf(model, 'handler', '/async-sleep')), 5);
   assert.equal(peakConcurrency(spansOf(model, 'handler', '/sync-sleep')), 5);
   assert.equal(peakConcurrency(spansOf(model, 'handler', '/async-blocking')), 1);
@@ -56,7 +56,7 @@ test('server: handler lanes say which endpoints overlapped and which were serial
 });
 
 test('a killed run keeps what it has: open spans reach the end and the model says incomplete', () => {
-  const lines = fixture('fastapi-three-endpoints').trim().split('\n');
+  const lines = fixture('async-def-vs-def').trim().split('\n');
   // Cut the trace in the middle of the blocking phase, as a timeout would.
   const cut = lines.filter((l) => JSON.parse(l).ts < 6_500_000);
   const model = buildModel(cut, 6_500_000);

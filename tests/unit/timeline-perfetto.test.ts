@@ -5,7 +5,7 @@ import { buildModel } from '../../src/timeline/model.ts';
 import { toChromeTrace } from '../../src/timeline/perfetto.ts';
 
 test('Perfetto export: named lanes, µs timestamps, overlapping requests as async b/e pairs', () => {
-  const model = buildModel(readFileSync(new URL('../fixtures/traces/fastapi-three-endpoints.ndjson', import.meta.url), 'utf8'));
+  const model = buildModel(readFileSync(new URL('../fixtures/traces/async-def-vs-def.ndjson', import.meta.url), 'utf8'));
   const { traceEvents, displayTimeUnit } = toChromeTrace(model, 'AsyncLab · test');
   assert.equal(displayTimeUnit, 'ms');
   const meta = traceEvents.filter((e) => e.ph === 'M' && e.name === 'thread_name');

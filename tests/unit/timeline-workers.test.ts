@@ -86,7 +86,7 @@ test('the sandbox\'s claim holds for the fixture and for the committed recording
 });
 
 test('single-loop traces keep their lane, label and numbers', () => {
-  for (const name of ['event-loop-two-sleeps', 'fastapi-three-endpoints', 'async-def-vs-def-pool-limit']) {
+  for (const name of ['event-loop-two-sleeps', 'async-def-vs-def', 'async-def-vs-def-pool-limit']) {
     const model = buildModel(fixture(name));
     const loops = model.lanes.filter((l) => l.kind === 'loop');
     assert.deepEqual(loops.map((l) => [l.id, l.label]), [['event loop', 'event loop']], name);
