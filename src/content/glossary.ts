@@ -100,6 +100,16 @@ export const glossary: GlossaryTerm[] = [
     zh: { term: '取消', definition: '请求一个任务停下：它当前所在的 await 处会抛出 CancelledError，finally 块借此做清理；代码应当把它重新抛出，而不是吞掉。' },
   },
   {
+    id: 'hedged-request',
+    en: { term: 'hedged request', definition: 'Asking a second server when the first has not answered within its usual time, keeping whichever answer comes first and cancelling the other: cuts the slow tail for a few percent more load. Only for requests safe to send twice.' },
+    zh: { term: '对冲请求', definition: '第一台服务器在通常的时间内没有答复时，再向第二台发出同样的请求，用先到的答复并取消另一个：多花几个百分点的负载，砍掉慢请求的长尾。只适用于可以安全地发送两次的请求。' },
+  },
+  {
+    id: 'back-pressure',
+    en: { term: 'back pressure', definition: 'A slow stage making a fast one wait instead of letting work pile up between them: asyncio.Queue(maxsize=N), whose put() waits while the queue is full.' },
+    zh: { term: '背压', definition: '慢的一环让快的一环等一等，而不是任由工作在两者之间越堆越多：asyncio.Queue(maxsize=N) 就是这样，队列满时 put() 会等待。' },
+  },
+  {
     id: 'lifespan',
     en: { term: 'lifespan', definition: 'The startup and shutdown hook of an ASGI app (FastAPI(lifespan=...)): where shared clients and pools are created once and closed at the end.' },
     zh: { term: 'lifespan（生命周期）', definition: 'ASGI 应用的启动和关闭钩子（FastAPI(lifespan=...)）：共享的客户端、连接池在这里创建一次，结束时关闭。' },
