@@ -97,3 +97,17 @@ test('a server whose app fails to import: the first frame is the reader’s impo
   assert.doesNotMatch(r.stderr, ours);
   assert.match(r.stderr, /ModuleNotFoundError: No module named 'no_such_module'\n$/);
 });
+
+test('a gunicorn-served sandbox whose handler raises: the worker’s log has no harness frames either', async () => {
+  const r = await runToEnd(runner, {
+    manifest: { ...server('').manifest, needs: ['processes'] },
+    files: {
+      'main.py': 'from fastapi import FastAPI\n\napp = FastAPI()\n\n\n@app.get("/boom")\nasync def boom():\n    return {"items": [][3]}\n',
+      'gunicorn.conf.py': 'workers = 1\nworker_class = "uvicorn.workers.UvicornWorker"\nloglevel = "warning"\n',
+    },
+  });
+  assert.match(r.stdout, /GET \/boom → 500/);
+  assert.match(r.stderr, /IndexError: list index out of range/);
+  assert.doesNotMatch(r.stderr, ours);
+  assert.deepEqual(frames(r.stderr).at(-1), { file: '/work/main.py', line: 8, name: 'boom' });
+});
