@@ -6,6 +6,8 @@ import mdx from '@astrojs/mdx';
 import { lessonsPreflight } from './src/content/lessons-integration.ts';
 import { runnerDevServer } from './src/runner/dev-integration.ts';
 import { satteri } from '@astrojs/markdown-satteri';
+import { searchIndexPlugin } from './src/content/search-index-plugin.ts';
+import { markdownFeatures } from './src/content/markdown-features.ts';
 import { knownComponentsPlugin, sandboxFolderExists } from './src/content/known-components-plugin.ts';
 import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
@@ -33,6 +35,9 @@ export default defineConfig({
   markdown: {
     // Sätteri is Astro 7's Markdown/MDX pipeline; MDX inherits this processor.
     processor: satteri({
+      // Smart quotes and ellipses, never `--` → en dash (see markdown-features.ts).
+      features: markdownFeatures,
+      hastPlugins: [searchIndexPlugin()],
       mdastPlugins: [
         knownComponentsPlugin({
           allowed: lessonComponentNames,

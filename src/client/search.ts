@@ -4,6 +4,8 @@
  * the index matching `<html lang>`, so each language searches only itself.
  */
 import componentCss from '@pagefind/component-ui/css?url';
+import type { PagefindResultData, PagefindSearchResult } from '@pagefind/component-ui';
+import { cleanExcerpt } from './search-excerpt.ts';
 
 type PagefindModal = HTMLElement & { open(): void; isOpen?: boolean };
 
@@ -13,7 +15,9 @@ function loadModal(): Promise<PagefindModal> {
   modal ??= (async () => {
     // A stylesheet imported by a script would be linked on every page up front; as a URL
     // it loads with the search. The site's colours for it are in global.css.
-    await Promise.all([import('@pagefind/component-ui'), loadStylesheet(componentCss)]);
+    const [ui] = await Promise.all([import('@pagefind/component-ui'), loadStylesheet(componentCss)]);
+    // Registered before the modal's own components, so its results already carry clean snippets.
+    ui.getInstanceManager().getInstance('default').on('results', (results) => tidySnippets(results as PagefindSearchResult));
     const element = document.createElement('pagefind-modal') as PagefindModal;
     element.setAttribute('reset-on-close', '');
     document.body.append(element);
@@ -21,6 +25,25 @@ function loadModal(): Promise<PagefindModal> {
     return element;
   })();
   return modal;
+}
+
+/** Results' data, once cleaned: Pagefind may hand the same object out again, and cleaning twice would escape twice. */
+const tidied = new WeakSet<PagefindResultData>();
+
+/** Makes each result's `data()` give snippets that start at a sentence (see search-excerpt.ts). */
+function tidySnippets(search: PagefindSearchResult): void {
+  for (const result of search.results) {
+    const load = result.data;
+    result.data = async () => {
+      const data = await load.call(result);
+      if (tidied.has(data)) return data;
+      tidied.add(data);
+      const content = data.content ?? '';
+      data.excerpt = cleanExcerpt(data.excerpt, content);
+      for (const sub of data.sub_results ?? []) sub.excerpt = cleanExcerpt(sub.excerpt, content);
+      return data;
+    };
+  }
 }
 
 function loadStylesheet(href: string): Promise<void> {

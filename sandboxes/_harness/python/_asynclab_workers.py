@@ -17,6 +17,7 @@ and task lanes get the worker's tag. The `ready` event comes once every worker's
 server has started.
 """
 import asyncio
+import logging
 import os
 import select
 import signal
@@ -24,6 +25,7 @@ import sys
 import time
 
 import _asynclab_streams
+import _asynclab_traceback
 import _asynclab_trace
 import _asynclab_tracing
 from _asynclab_trace import emit, now_us
@@ -102,6 +104,8 @@ def _run_master(config_file: str, load_app) -> None:
     def post_fork(server, worker):
         _worker["age"] = worker.age
         _tag_trace(worker.age)
+        # What the worker logs for a failing request or boot loses the harness's frames.
+        _asynclab_traceback.tidy_logged_tracebacks(logging.getLogger("uvicorn.error"), logging.getLogger("gunicorn.error"))
         config = getattr(worker, "config", None)  # uvicorn's worker classes
         if config is not None and hasattr(config, "loop"):
             config.loop = "asyncio"

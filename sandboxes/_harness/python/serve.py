@@ -15,6 +15,7 @@ by gunicorn, with the worker processes that file asks for (see _asynclab_workers
 """
 import asyncio
 import importlib
+import logging
 import os
 import socket
 import subprocess
@@ -32,8 +33,12 @@ sys.path[0] = work
 sys.path.append(harness_dir)
 
 from _asynclab_trace import emit, now_us, trace_fds  # noqa: E402
+import _asynclab_traceback  # noqa: E402
 import _asynclab_tracing  # noqa: E402
 import _asynclab_streams  # noqa: E402
+
+# An uncaught exception (the app failing to import) is printed from the app's own frames on.
+_asynclab_traceback.install(work)
 
 _asynclab_tracing.install()
 if os.environ.get("ASYNCLAB_TRACE", "1") != "0":
@@ -96,6 +101,8 @@ async def main() -> int:
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
     config = uvicorn.Config(app, loop="asyncio", http="h11", lifespan="auto", log_level="warning", access_log=False)
+    # Config set up uvicorn's logging; what it logs for a failing request loses our tracing wrapper's frame.
+    _asynclab_traceback.tidy_logged_tracebacks(logging.getLogger("uvicorn"), logging.getLogger("uvicorn.error"))
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve(sockets=[sock]))
     while not server.started:

@@ -87,7 +87,12 @@ export function mountEditor(options: MountOptions): MountedEditor {
     fontSize,
     lineHeight: Number.parseFloat(style.lineHeight) || fontSize * 1.6,
     padding: { top: Number.parseFloat(style.paddingTop), bottom: Number.parseFloat(style.paddingBottom) },
-    lineNumbers: 'off',
+    // Numbered, to match the line numbers tracebacks name. The gutter takes width from the code, so
+    // nothing scrolls past the last column (the static block does not either): a line that fitted
+    // there still fits here, and no horizontal scrollbar changes the box's height.
+    lineNumbers: 'on',
+    lineNumbersMinChars: 2,
+    scrollBeyondLastColumn: 0,
     glyphMargin: false,
     folding: false,
     lineDecorationsWidth: Number.parseFloat(style.paddingLeft),

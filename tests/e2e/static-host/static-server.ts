@@ -10,7 +10,8 @@ import sirv from 'sirv';
 const root = path.resolve(import.meta.dirname, '..', '..', '..', 'dist');
 const port = Number(process.env.PORT ?? 4398);
 const isolate = process.env.STATIC_ISOLATION === '1';
-const files = sirv(root, { dev: false, etag: true, extensions: ['html'] });
+// Like nginx's `brotli_static`/`gzip_static` (README, Compression): the build's .br/.gz are sent where accepted.
+const files = sirv(root, { dev: false, etag: true, extensions: ['html'], brotli: true, gzip: true });
 
 createServer((req, res) => {
   if (isolate) {
