@@ -26,6 +26,18 @@ test('cutIndex drops whole lines first, and cuts a long line only by characters'
   assert.equal(cutIndex('abc', 0, 10), 3);
 });
 
+test('cutIndex never reaches far past a long line to find a newline (the marker after a flood stays)', () => {
+  // A flood of one huge line, then the runner's marker on its own line: trimming a few
+  // characters off the front must not drop the whole line, nor the newline before the marker.
+  const text = `${'x'.repeat(50_000)}\n[output cut at 1024 KiB]\n`;
+  const kept = text.slice(cutIndex(text, 0, 26));
+  assert.equal(kept.length, text.length - 26);
+  assert.ok(kept.endsWith('x\n[output cut at 1024 KiB]\n'));
+  // A short line still ends where it ends.
+  const lines = `1022\n1023\n${'y'.repeat(10)}\n`;
+  assert.equal(lines.slice(cutIndex(lines, 0, 6)), `${'y'.repeat(10)}\n`);
+});
+
 test('OutputStore keeps everything under its bound, merged into few pieces', () => {
   const store = new OutputStore(1024 * 1024);
   for (let i = 0; i < 100_000; i += 1) store.add(`${i}\n`);

@@ -12,10 +12,15 @@ export function countLines(text: string): number {
   return n;
 }
 
+/** How far past the characters asked for a cut may reach to end at a newline. */
+const lineEndReach = 1024;
+
 /**
- * Where to cut `text` so that at least `lines` newlines and `chars` characters are gone,
- * preferring to cut just after a newline so the first line kept is whole. Returns an
- * index into `text` (its length when everything must go).
+ * Where to cut `text` so that at least `lines` newlines and `chars` characters are gone.
+ * A cut by characters that lands inside a line moves on to that line's end, so the first
+ * line kept is whole (no "23" left of "1023"), unless that end is further than
+ * `lineEndReach`: then the long line is cut where the count says, and nothing after it
+ * is lost. Returns an index into `text` (its length when everything must go).
  */
 export function cutIndex(text: string, lines: number, chars: number): number {
   let cut = 0;
@@ -30,7 +35,7 @@ export function cutIndex(text: string, lines: number, chars: number): number {
   if (chars > cut) {
     if (chars >= text.length) return text.length;
     const newline = text.indexOf('\n', chars - 1);
-    cut = newline === -1 ? chars : newline + 1;
+    cut = newline !== -1 && newline + 1 - chars <= lineEndReach ? newline + 1 : chars;
   }
   return Math.min(cut, text.length);
 }
