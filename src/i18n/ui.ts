@@ -193,8 +193,8 @@ export const ui: Record<Locale, UiStrings> = {
       },
       downloadOutput: 'Download the full output',
       editorHint: {
-        leave: 'Tab indents. To leave the editor press Esc, then Tab or Shift+Tab. {toggle} makes Tab move focus.',
-        tabMoves: 'Tab now moves focus out of the editor. {toggle} makes Tab indent again.',
+        leave: 'Tab indents · to leave the editor: Esc, then Tab (or Shift+Tab) · {toggle}: Tab moves focus',
+        tabMoves: 'Tab now moves focus out of the editor · {toggle}: Tab indents again',
       },
       expectedOutput: 'The lesson’s output, for comparison with your run in the console above',
       status: {
@@ -360,8 +360,8 @@ export const ui: Record<Locale, UiStrings> = {
       },
       downloadOutput: '下载完整输出',
       editorHint: {
-        leave: 'Tab 键用于缩进。要离开编辑器，请先按 Esc，再按 Tab 或 Shift+Tab；按 {toggle} 可让 Tab 键改为移动焦点。',
-        tabMoves: '现在 Tab 键会把焦点移出编辑器；按 {toggle} 可恢复用 Tab 缩进。',
+        leave: 'Tab 键用于缩进 · 离开编辑器：先按 Esc，再按 Tab（或 Shift+Tab）· {toggle}：让 Tab 键移动焦点',
+        tabMoves: '现在 Tab 键会把焦点移出编辑器 · {toggle}：恢复用 Tab 缩进',
       },
       expectedOutput: '课文给出的输出，可与上方控制台里你的运行结果对照（程序打印的内容是英文，与代码一致）',
       status: {
