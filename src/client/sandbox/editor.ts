@@ -30,6 +30,8 @@ export interface MountOptions {
   onRun(): void;
   /** How to leave the editor, shown and announced while it has focus; {toggle} is filled in. */
   hint?: { leave: string; tabMoves: string };
+  /** Where the hint goes (laid over it by CSS); by default right after the editor. */
+  hintHost?: HTMLElement | null;
 }
 
 export interface MountedEditor {
@@ -170,12 +172,13 @@ export function mountEditor(options: MountOptions): MountedEditor {
   editor.addCommand(toggleChord, () => setTabMovesFocus(!tabMovesFocus));
   wireEscapeThenTab(container);
 
-  // The hint: a polite live region over the editor's corner, filled while the editor has
+  // The hint: a polite live region (over the sandbox's header), filled while the editor has
   // focus (so a screen reader hears it on entry and when Tab's role changes), empty otherwise.
   const hint = document.createElement('p');
   hint.className = 'sandbox-editor-hint';
   hint.setAttribute('role', 'status');
-  container.after(hint);
+  if (options.hintHost) options.hintHost.append(hint);
+  else container.after(hint);
   let focused = false;
   const showHint = () => {
     const text = options.hint ? (tabMovesFocus ? options.hint.tabMoves : options.hint.leave).replace('{toggle}', toggleKeys) : '';

@@ -201,6 +201,7 @@ export class SandboxView {
           onChange: (value) => this.recordEdit(file, value),
           onRun: () => void this.run(),
           hint: this.data.strings.editorHint,
+          hintHost: this.root.querySelector<HTMLElement>('.sandbox-header'),
         });
         panel.hidden = wasHidden;
         this.editors.set(file, editor);
