@@ -94,6 +94,7 @@ export class ConsoleView {
     this.shownLines = this.shownChars = this.hiddenLines = this.hiddenChars = 0;
     this.stuck = true;
     this.log.textContent = '';
+    this.log.removeAttribute('aria-busy');
     if (this.cut) this.cut.hidden = true;
   }
 
@@ -129,9 +130,13 @@ export class ConsoleView {
     this.timer = undefined;
   }
 
-  /** Draws what is queued now (the run ended, or a frame came). */
-  flush(): void {
+  /**
+   * Draws what is queued now: a frame came, or (`final`) the run ended. While output floods
+   * the log is marked busy, so a screen reader is not made to read a thousand lines a second.
+   */
+  flush(final = false): void {
     this.unschedule();
+    if (final) this.log.removeAttribute('aria-busy');
     if (!this.pending.length) return;
     this.compactPending();
     const fragment = document.createDocumentFragment();
@@ -153,6 +158,8 @@ export class ConsoleView {
     this.showCut();
     this.flooding = this.hiddenChars > this.hiddenAtLastFlush;
     this.hiddenAtLastFlush = this.hiddenChars;
+    if (this.flooding && !final) this.log.setAttribute('aria-busy', 'true');
+    else this.log.removeAttribute('aria-busy');
     this.lastFlush = performance.now();
     // One layout per frame at most, and none while the reader is reading further up.
     if (this.stuck) this.log.scrollTop = this.log.scrollHeight;

@@ -352,7 +352,7 @@ export class SandboxView {
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
-      this.output.flush();
+      this.output.flush(true);
       this.timeline.end();
       this.controller = undefined;
       if (run === this.runNumber) this.endPreview();
