@@ -99,6 +99,31 @@ async function runAndProbe(page: Page): Promise<{ probe: Probe; roundTrips: numb
   return { probe, roundTrips, ms: Date.now() - started };
 }
 
+/**
+ * The sandbox with `code` in its editor, on `engine`, ready to run. On Pyodide, Python boots
+ * first on the lesson's own code (a one-time cost that is not the console's), then the reader
+ * pastes `code` into the editor.
+ */
+async function prepare(page: Page, engine: 'local' | 'pyodide', code: string) {
+  const box = sandbox(page);
+  if (engine === 'local') {
+    await withCode(page, code);
+    await page.goto(lesson('en'));
+    await expect(box).toHaveAttribute('data-editor', 'ready'); // the saved edit opened Monaco: not part of the flood
+  } else {
+    await page.goto(lesson('en'));
+    await box.locator('select[data-engine]').selectOption('pyodide');
+    await box.locator('[data-action="run"]').click();
+    await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 120_000 });
+    await box.getByRole('button', { name: 'Edit', exact: true }).click();
+    await expect(box).toHaveAttribute('data-editor', 'ready');
+    await box.locator('.monaco-editor .view-lines').click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.insertText(code);
+  }
+  return box;
+}
+
 // The floods measure the page's answers: run them one at a time, not against each other.
 test.describe('floods of output', () => {
   test.describe.configure({ mode: 'serial' });
@@ -111,24 +136,7 @@ test.describe('floods of output', () => {
       // a thousand lines at a time so the program ends at once and the page takes the flood at
       // the rate the engine delivers it. (One print per line, capped: the next test.)
       const flood = 'for i in range(1000):\n    print("\\n" * 999)\n';
-      const box = sandbox(page);
-      if (engine === 'local') {
-        await withCode(page, flood);
-        await page.goto(lesson('en'));
-        await expect(box).toHaveAttribute('data-editor', 'ready'); // the saved edit opened Monaco: not part of the flood
-      } else {
-        // Python boots first, on the lesson's own code (a one-time cost that is not the
-        // console's), then the reader pastes the flood into the editor.
-        await page.goto(lesson('en'));
-        await box.locator('select[data-engine]').selectOption('pyodide');
-        await box.locator('[data-action="run"]').click();
-        await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 120_000 });
-        await box.getByRole('button', { name: 'Edit', exact: true }).click();
-        await expect(box).toHaveAttribute('data-editor', 'ready');
-        await box.locator('.monaco-editor .view-lines').click();
-        await page.keyboard.press('ControlOrMeta+A');
-        await page.keyboard.insertText(flood);
-      }
+      const box = await prepare(page, engine, flood);
       await expect(box.locator('[data-action="run"]')).toBeEnabled();
       await installProbe(page);
       const idle = await idleLag(page);
@@ -151,10 +159,10 @@ test.describe('floods of output', () => {
       expect(ms).toBeLessThan(engine === 'local' ? 30_000 : 90_000);
 
       await expect(box.locator('[data-status]')).toContainText('Exited with code 0');
-    await expect(box.locator('[data-console]')).not.toHaveAttribute('aria-busy', /.*/); // busy only while it floods
+      await expect(box.locator('[data-console]')).not.toHaveAttribute('aria-busy', /.*/); // busy only while it floods
       // The DOM holds a bounded tail; the rest is counted in the bar above it.
       const shownLines = await box.locator('[data-console]').evaluate((el) => (el.textContent ?? '').split('\n').length - 1);
-      expect(shownLines).toBeLessThanOrEqual(1000);
+      expect(shownLines).toBeLessThanOrEqual(500);
       const cut = box.locator('[data-console-cut]');
       await expect(cut).toBeVisible();
       await expect(cut).toHaveAttribute('data-hidden-lines', String(1_000_000 - shownLines));
@@ -169,31 +177,33 @@ test.describe('floods of output', () => {
     });
   }
 
-  test('a flood past the output cap: the run is cut, the console shows the end and the download starts at the first line', async ({ page }) => {
-    test.setTimeout(90_000);
-    await withCode(page, 'for i in range(1_000_000):\n    print(i)\n');
-    await page.goto(lesson('en'));
-    const box = sandbox(page);
-    await expect(box.locator('[data-action="run"]')).toBeEnabled();
-    await expect(box).toHaveAttribute('data-editor', 'ready');
-    await installProbe(page);
-    const idle = await idleLag(page);
-    const { probe, ms } = await runAndProbe(page);
-    const frames = [...probe.frameDelays].sort((a, b) => a - b);
-    const p90 = frames[Math.floor(frames.length * 0.9)] ?? Infinity;
-    expect(p90).toBeLessThan(100);
-    expect(ms).toBeLessThan(30_000);
-    console.log(`capped flood: ${ms} ms, key → next frame p90 ${p90.toFixed(0)} ms / worst ${frames.at(-1)?.toFixed(0)} ms, worst key delay ${Math.max(...probe.keyDelays).toFixed(1)} ms, worst timer lag ${probe.worstLag.toFixed(0)} ms (idle page: ${idle.toFixed(0)} ms), longest task ${probe.longestTask.toFixed(0)} ms`);
-    expect(Math.max(...probe.keyDelays)).toBeLessThan(100);
-    await expect(box.locator('[data-status]')).toContainText('output limit of 1024 KiB reached');
-    expect(await box.locator('[data-console]').textContent()).toMatch(/\d\n\[output cut at 1024 KiB\]\n$/);
-    const cut = box.locator('[data-console-cut]');
-    const [download] = await Promise.all([page.waitForEvent('download'), cut.getByRole('button').click()]);
-    const text = readFileSync(await download.path(), 'utf8');
-    expect(text.startsWith('0\n1\n2\n3\n')).toBe(true);
-    expect(text).toContain('[output cut at 1024 KiB]');
-    expect(text.length).toBeLessThan(1024 * 1024 + 100);
-  });
+  for (const engine of ['local', 'pyodide'] as const) {
+    test(`a flood of one print per line past the output cap (${engine}): the page answers, the run is cut, the console shows the end and the download starts at the first line`, async ({ page }) => {
+      test.setTimeout(180_000);
+      const box = await prepare(page, engine, 'for i in range(1_000_000):\n    print(i)\n');
+      await expect(box.locator('[data-action="run"]')).toBeEnabled();
+      await installProbe(page);
+      const idle = await idleLag(page);
+      const { probe, ms } = await runAndProbe(page);
+      const frames = [...probe.frameDelays].sort((a, b) => a - b);
+      const p90 = frames[Math.floor(frames.length * 0.9)] ?? Infinity;
+      console.log(`capped flood (${engine}): ${ms} ms, ${probe.keyDelays.length} key presses, key → next frame p90 ${p90.toFixed(0)} ms / worst ${frames.at(-1)?.toFixed(0)} ms, worst key → handler ${Math.max(...probe.keyDelays).toFixed(1)} ms, worst timer lag ${probe.worstLag.toFixed(0)} ms (idle page: ${idle.toFixed(0)} ms), longest task ${probe.longestTask.toFixed(0)} ms`);
+      expect(Math.max(...probe.keyDelays)).toBeLessThan(100);
+      expect(p90).toBeLessThan(100);
+      expect(ms).toBeLessThan(30_000);
+      await expect(box.locator('[data-status]')).toContainText('output limit of 1024 KiB reached');
+      const shown = (await box.locator('[data-console]').textContent()) ?? '';
+      // The runner marks the cut in the output itself, on a line of its own; Pyodide stops at a whole write.
+      expect(shown).toMatch(engine === 'local' ? /\d\n\[output cut at 1024 KiB\]\n$/ : /\d\n$/);
+      const cut = box.locator('[data-console-cut]');
+      const [download] = await Promise.all([page.waitForEvent('download'), cut.getByRole('button').click()]);
+      const text = readFileSync(await download.path(), 'utf8');
+      expect(text.startsWith('0\n1\n2\n3\n')).toBe(true);
+      expect(text.endsWith(shown.slice(-200))).toBe(true);
+      expect(text.length).toBeGreaterThan(1000 * 1024);
+      expect(text.length).toBeLessThan(1024 * 1024 + 100);
+    });
+  }
 });
 
 test('the reader scrolled up: new output does not pull them down; back at the bottom it follows again', async ({ page }) => {
