@@ -77,6 +77,16 @@ export interface UiStrings {
     versionsTitle: string;
     console: string;
     consoleEmpty: string;
+    /** The bar above a console whose start is no longer on screen ({n}: lines). */
+    consoleCut: { hiddenLines: string; hiddenStart: string; notKept: string };
+    downloadOutput: string;
+    /**
+     * Shown (and announced) while Monaco has focus: how to leave it. {toggle} is the
+     * platform's shortcut for Monaco's "Tab moves focus" mode.
+     */
+    editorHint: { leave: string; tabMoves: string };
+    /** Caption put on the lesson's printed output under a sandbox once the reader runs it. */
+    expectedOutput: string;
     status: {
       idle: string;
       connecting: string;
@@ -176,6 +186,17 @@ export const ui: Record<Locale, UiStrings> = {
       versionsTitle: 'The versions this sandbox runs on the local runner and in its recorded timeline (in the browser, Pyodide runs its own Python with the standard library only)',
       console: 'Output',
       consoleEmpty: 'Press Run to execute this code for real.',
+      consoleCut: {
+        hiddenLines: '{n} earlier lines are hidden to keep the page responsive.',
+        hiddenStart: 'The start of this long line is hidden to keep the page responsive.',
+        notKept: '[the first {n} lines were not kept by the page]',
+      },
+      downloadOutput: 'Download the full output',
+      editorHint: {
+        leave: 'Tab indents · to leave the editor: Esc, then Tab (or Shift+Tab) · {toggle}: Tab moves focus',
+        tabMoves: 'Tab now moves focus out of the editor · {toggle}: Tab indents again',
+      },
+      expectedOutput: 'The lesson’s output, for comparison with your run in the console above',
       status: {
         idle: 'Ready to run',
         connecting: 'Connecting to the runner…',
@@ -331,7 +352,18 @@ export const ui: Record<Locale, UiStrings> = {
       versions: 'Python {python} · FastAPI {fastapi}',
       versionsTitle: '本地运行器和录制的时间线所用的版本（在浏览器里由 Pyodide 运行时，用的是它自带的 Python，只有标准库）',
       console: '输出',
-      consoleEmpty: '点击“运行”，真实地执行这段代码。',
+      consoleEmpty: '点击“运行”，真实地执行这段代码。程序打印的内容是英文，与代码保持一致。',
+      consoleCut: {
+        hiddenLines: '为了让页面保持流畅，前面的 {n} 行已隐藏。',
+        hiddenStart: '这一行太长，为了让页面保持流畅，它的开头已隐藏。',
+        notKept: '[页面没有保留最前面的 {n} 行]',
+      },
+      downloadOutput: '下载完整输出',
+      editorHint: {
+        leave: 'Tab 键用于缩进 · 离开编辑器：先按 Esc，再按 Tab（或 Shift+Tab）· {toggle}：让 Tab 键移动焦点',
+        tabMoves: '现在 Tab 键会把焦点移出编辑器 · {toggle}：恢复用 Tab 缩进',
+      },
+      expectedOutput: '课文给出的输出，可与上方控制台里你的运行结果对照（程序打印的内容是英文，与代码一致）',
       status: {
         idle: '可以运行',
         connecting: '正在连接运行器…',

@@ -28,6 +28,10 @@ export interface MountOptions {
   label: string;
   onChange(value: string): void;
   onRun(): void;
+  /** How to leave the editor, shown and announced while it has focus; {toggle} is filled in. */
+  hint?: { leave: string; tabMoves: string };
+  /** Where the hint goes (laid over it by CSS); by default right after the editor. */
+  hintHost?: HTMLElement | null;
 }
 
 export interface MountedEditor {
@@ -69,6 +73,62 @@ function currentTheme(): string {
 const applyTheme = () => monaco.editor.setTheme(currentTheme());
 new MutationObserver(applyTheme).observe(document.documentElement, { attributes: true, attributeFilter: ['data-theme'] });
 matchMedia('(prefers-color-scheme: dark)').addEventListener('change', applyTheme);
+
+// "Tab moves focus" (Monaco's tab focus mode), page-wide as in Monaco itself: Ctrl+M
+// (Ctrl+Shift+M on a Mac, where ⌘M minimises the window) turns it on and off.
+const isMac = /Mac|iPhone|iPad/.test(navigator.platform);
+const toggleKeys = isMac ? 'Ctrl+Shift+M' : 'Ctrl+M';
+const toggleChord = isMac ? monaco.KeyMod.WinCtrl | monaco.KeyMod.Shift | monaco.KeyCode.KeyM : monaco.KeyMod.CtrlCmd | monaco.KeyCode.KeyM;
+let tabMovesFocus = false;
+const followers = new Set<() => void>();
+function setTabMovesFocus(on: boolean): void {
+  tabMovesFocus = on;
+  for (const follow of followers) follow();
+}
+
+const focusable = 'a[href], button, input, select, textarea, summary, iframe, [tabindex], [contenteditable="true"], [contenteditable=""]';
+
+/** The control sequential focus navigation would reach from `from` (outside it), forwards or backwards. */
+function neighbour(from: HTMLElement, backwards: boolean): HTMLElement | undefined {
+  const candidates = [...document.querySelectorAll<HTMLElement>(focusable)].filter(
+    (el) =>
+      !from.contains(el) &&
+      el.tabIndex >= 0 &&
+      !(el as HTMLButtonElement).disabled &&
+      !el.closest('[inert], [hidden]') &&
+      el.getClientRects().length > 0 &&
+      getComputedStyle(el).visibility !== 'hidden',
+  );
+  const after = (el: HTMLElement) => (from.compareDocumentPosition(el) & Node.DOCUMENT_POSITION_FOLLOWING) !== 0;
+  return backwards ? candidates.filter((el) => !after(el)).at(-1) : candidates.find(after);
+}
+
+/**
+ * The way out of the editor (WCAG 2.1.2): Escape, then Tab or Shift+Tab, moves focus to the
+ * next or previous control; any other key in between cancels it, so Tab alone still indents.
+ * Listening in the capture phase on the editor's box runs before Monaco's own key handling.
+ */
+function wireEscapeThenTab(container: HTMLElement): void {
+  let armed = false;
+  container.addEventListener(
+    'keydown',
+    (event) => {
+      if (event.key === 'Escape') {
+        armed = true;
+        return;
+      }
+      if (['Shift', 'Control', 'Alt', 'Meta'].includes(event.key)) return;
+      const leave = armed && event.key === 'Tab' && !event.ctrlKey && !event.altKey && !event.metaKey;
+      armed = false;
+      if (!leave) return;
+      event.preventDefault();
+      event.stopPropagation();
+      neighbour(container, event.shiftKey)?.focus();
+    },
+    true,
+  );
+  container.addEventListener('focusout', () => (armed = false));
+}
 
 export function mountEditor(options: MountOptions): MountedEditor {
   const { replaces } = options;
@@ -114,6 +174,35 @@ export function mountEditor(options: MountOptions): MountedEditor {
   fit();
   editor.onDidChangeModelContent(() => options.onChange(editor.getValue()));
   editor.addCommand(monaco.KeyMod.CtrlCmd | monaco.KeyCode.Enter, () => options.onRun());
+  editor.addCommand(toggleChord, () => setTabMovesFocus(!tabMovesFocus));
+  wireEscapeThenTab(container);
+
+  // The hint: a polite live region (over the sandbox's header), filled while the editor has
+  // focus (so a screen reader hears it on entry and when Tab's role changes), empty otherwise.
+  const hint = document.createElement('p');
+  hint.className = 'sandbox-editor-hint';
+  hint.setAttribute('role', 'status');
+  if (options.hintHost) options.hintHost.append(hint);
+  else container.after(hint);
+  let focused = false;
+  const showHint = () => {
+    const text = options.hint ? (tabMovesFocus ? options.hint.tabMoves : options.hint.leave).replace('{toggle}', toggleKeys) : '';
+    hint.textContent = focused ? text : '';
+  };
+  const follow = () => {
+    editor.updateOptions({ tabFocusMode: tabMovesFocus });
+    showHint();
+  };
+  followers.add(follow);
+  if (tabMovesFocus) follow();
+  editor.onDidFocusEditorText(() => {
+    focused = true;
+    showHint();
+  });
+  editor.onDidBlurEditorText(() => {
+    focused = false;
+    showHint();
+  });
   return {
     getValue: () => editor.getValue(),
     setValue: (value) => editor.setValue(value),

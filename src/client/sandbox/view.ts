@@ -9,6 +9,7 @@ import type { PreviewStrings } from '../../i18n/ui.ts';
 import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
 import { loadEdits, saveEdits } from './edits.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
+import { ConsoleView, type ConsoleStrings } from './console-view.ts';
 import { TimelineView } from './timeline-view.ts';
 import { mountTextarea, prefersLightEditor } from './textarea-editor.ts';
 import type { WhyNotStrings } from './why-not.ts';
@@ -16,6 +17,9 @@ import type { SectionStrings } from '../../timeline/section.ts';
 
 export interface SandboxStrings extends WhyNotStrings {
   consoleEmpty: string;
+  consoleCut: ConsoleStrings;
+  expectedOutput: string;
+  editorHint: { leave: string; tabMoves: string };
   status: {
     idle: string;
     connecting: string;
@@ -81,6 +85,7 @@ export class SandboxView {
   private preview: import('./preview-panel.ts').MountedPreview | undefined;
   private runNumber = 0;
   private readonly timeline: TimelineView;
+  private readonly output: ConsoleView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
   /** "Live preview" by Run: only on server sandboxes whose manifest has a preview, shown when the local engine runs them. */
@@ -104,6 +109,7 @@ export class SandboxView {
     };
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
     this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
+    this.output = new ConsoleView(this.el.console, root.querySelector<HTMLElement>('[data-console-cut]'), this.data.strings.consoleCut, `${this.id}-output.txt`);
     this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
   }
 
@@ -194,6 +200,8 @@ export class SandboxView {
           label: fill(this.data.strings.editorLabel, { file }),
           onChange: (value) => this.recordEdit(file, value),
           onRun: () => void this.run(),
+          hint: this.data.strings.editorHint,
+          hintHost: this.root.querySelector<HTMLElement>('.sandbox-header'),
         });
         panel.hidden = wasHidden;
         this.editors.set(file, editor);
@@ -232,13 +240,7 @@ export class SandboxView {
   }
 
   private append(text: string, kind: 'stdout' | 'stderr' | 'note'): void {
-    const log = this.el.console;
-    const atBottom = log.scrollHeight - log.scrollTop - log.clientHeight < 24;
-    const span = document.createElement('span');
-    if (kind !== 'stdout') span.className = kind;
-    span.textContent = text;
-    log.append(span);
-    if (atBottom) log.scrollTop = log.scrollHeight;
+    this.output.append(text, kind);
   }
 
   private onEvent(event: EngineEvent): void {
@@ -336,7 +338,8 @@ export class SandboxView {
     this.preview?.element.remove();
     this.preview = undefined;
     delete this.root.dataset.preview;
-    this.el.console.textContent = '';
+    this.output.clear();
+    this.captionLessonOutput();
     this.root.dataset.state = 'starting'; // 'booting' or 'running' once the engine says so
     (this.el.run as HTMLButtonElement).disabled = true;
     this.engineSelect.disabled = true; // the engine is fixed for the length of a run
@@ -349,14 +352,34 @@ export class SandboxView {
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
+      this.output.flush(true);
       this.timeline.end();
       this.controller = undefined;
       if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;
       this.engineSelect.disabled = this.engineSelect.options.length < 2;
       if (toggle) toggle.disabled = false;
+      // Stop hides itself when the run ends: focus on it would fall to <body>, so it moves to Run.
+      const stopHadFocus = document.activeElement === this.el.stop;
       this.el.stop.hidden = true;
+      if (stopHadFocus) this.el.run.focus();
     }
+  }
+
+  /**
+   * The lesson usually prints the program's output right under the sandbox. Once the
+   * reader's own run fills the console, that block is captioned so the two are not taken
+   * for one another (it stays: the prose around it refers to it). Added on Run, not on
+   * load, so nothing moves before the reader acts.
+   */
+  private captionLessonOutput(): void {
+    let next = this.root.nextElementSibling;
+    while (next instanceof HTMLScriptElement) next = next.nextElementSibling; // the page's sandbox script may sit in between
+    if (!(next instanceof HTMLPreElement) || next.dataset.language !== 'text' || next.previousElementSibling?.classList.contains('sandbox-expected')) return;
+    const caption = Object.assign(document.createElement('p'), { className: 'sandbox-expected', textContent: this.data.strings.expectedOutput });
+    caption.id = `sbx-${this.id}-expected`;
+    next.setAttribute('aria-describedby', caption.id);
+    next.before(caption);
   }
 
   private wireTabs(): void {
