@@ -261,6 +261,12 @@ function laneRow(lane: Lane, index: string, name: string, axis: Axis, grid: stri
   return `<div class="tl-lane" data-kind="${lane.kind}" data-lane="${escapeHtml(lane.id)}"><span class="tl-label" title="${escapeHtml(full)}">${escapeHtml(name)}</span>${strip(laneStrip(lane, index, axis, strings, at), grid)}</div>`;
 }
 
+/** A tick's time, as short as it is exact: ticks fall on round values (`500 ms`, `1 s`, `1.5 s`), so no `1.00 s`. */
+function tickLabel(us: number, strings: Pick<TimelineStrings, 'ms' | 's'>): string {
+  const ms = Math.round(us / 1000);
+  return ms >= 1000 ? `${Number((ms / 1000).toFixed(3))} ${strings.s}` : `${ms} ${strings.ms}`;
+}
+
 function axisRow(axis: Axis, step: number, strings: TimelineStrings): string {
   const labels: string[] = [];
   const last = Math.floor(axis.lengthUs / step) * step;
@@ -269,7 +275,7 @@ function axisRow(axis: Axis, step: number, strings: TimelineStrings): string {
     // The first label starts at its tick and the last ends at its own: neither is cut at the edge.
     const edge = t === 0 ? ' tl-first' : t === last && pct > 88 ? ' tl-last' : '';
     const minor = (t / step) % 2 === 1 ? ' tl-minor' : '';
-    labels.push(`<span class="tl-tick-label${edge}${minor}" style="left:${n(pct)}%">${escapeHtml(formatMs(t / 1000, strings))}</span>`);
+    labels.push(`<span class="tl-tick-label${edge}${minor}" style="left:${n(pct)}%">${escapeHtml(tickLabel(t, strings))}</span>`);
   }
   return `<div class="tl-axis" aria-hidden="true"><span class="tl-label"></span><div class="tl-axis-scale">${labels.join('')}</div></div>`;
 }
@@ -322,7 +328,8 @@ export function renderLegend(models: TraceModel[], strings: TimelineStrings): st
   if (has('handler')) item('tl-handler', l.handler);
   if (has('task')) {
     item('tl-task tl-lifetime', l.taskWaiting);
-    item('tl-task tl-run', l.taskRunning);
+    // Steps shorter than the harness's threshold are not recorded: no solid mark, no key for one.
+    if (lanes.some((lane) => lane.kind === 'task' && lane.runs.length)) item('tl-task tl-run', l.taskRunning);
   }
   if (has('thread')) item('tl-thread', l.thread);
   if (has('process')) item('tl-process', l.process);

@@ -52,7 +52,7 @@ test('zero is the first traced activity: startUs, the axis, titles and the table
 test('the last tick label is anchored inside the axis; compared runs share a length, each from its own zero', () => {
   // 4.9 s long: ticks every 1 s, the last (4 s) at 82 % stays centred; at 5.0 s the 5 s tick is at the edge and ends there.
   const lane = (dur: number) => buildModel([ev({ ts: 600_000, ph: 'X', dur, lane: 'task main', name: 'main' })]);
-  assert.match(chartOf(lane(5_000_000)), /<span class="tl-tick-label tl-last[^"]*" style="left:100%">5.00 s<\/span>/);
+  assert.match(chartOf(lane(5_000_000)), /<span class="tl-tick-label tl-last[^"]*" style="left:100%">5 s<\/span>/);
   assert.doesNotMatch(chartOf(lane(4_900_000)), /tl-last/);
   const { html } = renderRows(
     [
@@ -136,6 +136,9 @@ test('the legend names what is drawn: loop, requests, handlers, outlined vs soli
   assert.match(tasks, /<span class="tl-swatch tl-task tl-lifetime" aria-hidden="true"><\/span>task alive, waiting \(outlined\)/);
   assert.match(tasks, /<span class="tl-swatch tl-task tl-run" aria-hidden="true"><\/span>task running on the loop \(solid\)/);
   assert.ok(!tasks.includes('similar lanes'));
+  // Tasks whose steps were all too short to record draw no solid mark, and the key does not promise one.
+  const waiting = renderLegend([buildModel([ev({ ts: 0, ph: 'X', dur: 100_000, lane: 'task A', name: 'A' })])], en);
+  assert.ok(waiting.includes('task alive, waiting') && !waiting.includes('task running'));
   assert.match(renderLegend([buildModel(fixture('streaming-websocket-room'))], zh), /收到消息.*发出消息/);
   assert.equal(renderLegend([buildModel('')], en), '');
 });
