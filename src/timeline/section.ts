@@ -34,6 +34,8 @@ export interface TimelineRow {
   model: TraceModel;
   caption: string;
   outcome?: RunOutcome;
+  /** Still running: an empty trace means "not yet", so nothing is said about it. */
+  live?: boolean;
 }
 
 const fill = (template: string, values: Record<string, string | number>) =>
@@ -44,6 +46,7 @@ const hasSpans = (model: TraceModel) => model.lanes.some((l) => l.spans.length |
 /** What to say about a row besides its numbers: why it is empty, or that it stopped early; '' when nothing needs saying. */
 function message(row: TimelineRow, strings: SectionStrings): string {
   const traced = hasSpans(row.model);
+  if (row.live) return '';
   if (row.outcome?.failed) return fill(traced ? strings.failedPartial : strings.failedEmpty, { outcome: row.outcome.text });
   return traced ? '' : strings.nothingTraced;
 }

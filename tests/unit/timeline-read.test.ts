@@ -160,6 +160,8 @@ test('a failed run that traced nothing says what happened, with no numbers and n
   assert.ok(html.includes('<p class="tl-message">Nothing to draw: the run ended before any traced activity (Exited with code 1 after 0.21 s). The console above says why.</p>'));
   assert.ok(html.includes('(Exited with code 137 after 20.00 s — timed out after 20 s)'));
   assert.equal((html.match(/data-empty="" data-failed=""/g) ?? []).length, 2);
+  // While a run streams, an empty trace only means nothing has happened yet.
+  assert.doesNotMatch(renderRows([{ model: empty, caption: 'this run', live: true }], strings, 'r').html, /tl-message|Nothing/);
   // A clean run with nothing traced says that instead; in Chinese too.
   assert.match(renderRows([{ model: empty, caption: '本次运行' }], { ...zh, thisRun: '', previousRun: '' } as never, 'r').html, /这次运行没有追踪到任何内容/);
   // A run that failed after some activity keeps its chart and says it ended early.

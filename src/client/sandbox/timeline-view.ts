@@ -83,7 +83,7 @@ export class TimelineView {
     // While running, open spans grow to "now"; at the end they stop where the trace stops.
     const nowUs = final ? undefined : (performance.now() - this.startedAt) * 1000;
     this.shown = { model: this.builder.model(nowUs), caption: this.strings.thisRun, ...(final && this.outcome ? { outcome: this.outcome } : {}) };
-    const rows = [this.shown, ...(this.previous ? [this.previous] : [])];
+    const rows = [{ ...this.shown, live: !final }, ...(this.previous ? [this.previous] : [])];
     const { html, newest } = renderRows(rows, this.strings, `tl-${this.id}`);
     this.body.innerHTML = html; // our own markup; every text in it is escaped by the renderer
     this.root.dataset.wallMs = String(newest.wallMs);
