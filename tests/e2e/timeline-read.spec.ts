@@ -43,10 +43,11 @@ async function geometry(timeline: Locator): Promise<Geometry> {
     const chart = root.querySelector('.tl-row[data-row="current"] .tl-chart')!.getBoundingClientRect();
     const lanes = [...root.querySelectorAll('.tl-row[data-row="current"] .tl-chart > .tl-lane, .tl-row[data-row="current"] .tl-chart > details > summary')];
     const keyLanes = lanes
-      .filter((el) => el.matches('[data-kind="loop"]') || /GET \/(sleep|rates|report)$/.test(el.querySelector('.tl-label')?.getAttribute('title') ?? ''))
-      .map((el) => {
+      .map((el) => ({ el, name: el.querySelector('.tl-label')?.textContent?.trim() ?? '' }))
+      .filter(({ el, name }) => el.matches('[data-kind="loop"]') || /GET \/(sleep|rates|report)$/.test(name))
+      .map(({ el, name }) => {
         const box = el.getBoundingClientRect();
-        return { name: el.querySelector('.tl-label')?.getAttribute('title') ?? '', top: box.top, bottom: box.bottom, left: box.left, right: box.right };
+        return { name, top: box.top, bottom: box.bottom, left: box.left, right: box.right };
       });
     return {
       labelSizes: texts.map((el) => parseFloat(getComputedStyle(el).fontSize)),
