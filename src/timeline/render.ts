@@ -225,10 +225,14 @@ function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrin
   return parts.join('');
 }
 
-/** A closed group's strip: how many of its lanes were busy at each moment, as a filled step curve (full height = its peak). */
-function groupStrip(group: LaneGroup, axis: Axis, strings: TimelineStrings, at: At): string {
+/**
+ * A closed group's strip: how many of its lanes were busy at each moment, as a filled step
+ * curve. Full height is the largest peak of any group in the chart, so five requests at once
+ * stand five times taller than five one after another.
+ */
+function groupStrip(group: LaneGroup, scalePeak: number, axis: Axis, strings: TimelineStrings, at: At): string {
   const spans = group.lanes.flatMap((l) => l.spans);
-  const peak = Math.max(1, peakConcurrency(spans));
+  const peak = Math.max(1, scalePeak);
   const edges = spans.flatMap((s) => [
     { at: s.start, step: 1 },
     { at: s.end, step: -1 },
@@ -292,14 +296,16 @@ export function renderTimelineChart(model: TraceModel, summary: Summary, strings
   // Spans keep their index among the drawn lanes in model order: the table links to them by it.
   const drawn = model.lanes.filter((l) => l.spans.length || l.runs.length);
   const index = (lane: Lane) => `${options.idPrefix}-${drawn.indexOf(lane)}`;
+  const scalePeak = Math.max(1, ...rows.map((row) => (row.type === 'group' ? peakConcurrency(row.group.lanes.flatMap((l) => l.spans)) : 0)));
   const body = rows.map((row) => {
     if (row.type === 'lane') return laneRow(row.lane, index(row.lane), laneName(row.lane, strings), axis, strings, at);
     const { group } = row;
     const label = `${strings.kinds[group.kind]} ${group.name}`;
+    // The shared name first, the kind after it: where a narrow column cuts, it cuts the kind, which the colour also tells.
     const members = group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at)).join('');
     return (
       `<details class="tl-group" data-kind="${group.kind}" data-count="${group.lanes.length}"><summary class="tl-lane tl-group-row" data-kind="${group.kind}">` +
-      `<span class="tl-label" title="${escapeHtml(label)}"><span class="tl-count">×${group.lanes.length}</span> ${escapeHtml(label)}</span>${strip(groupStrip(group, axis, strings, at))}</summary>` +
+      `<span class="tl-label" title="${escapeHtml(label)}"><span class="tl-count">×${group.lanes.length}</span> ${escapeHtml(group.name)} <span class="tl-kind">${escapeHtml(strings.kinds[group.kind])}</span></span>${strip(groupStrip(group, scalePeak, axis, strings, at))}</summary>` +
       `<div class="tl-members">${members}</div></details>`
     );
   });

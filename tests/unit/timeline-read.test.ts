@@ -108,7 +108,7 @@ test('grouping: blocking-the-loop folds twenty /health probes per side into one 
   // A closed <details> per group, holding every one of its lanes, so nothing is lost and no script is needed.
   assert.equal((chart.match(/<details class="tl-group" data-kind="request" data-count="20">/g) ?? []).length, 1);
   assert.equal((chart.match(/<div class="tl-lane" data-kind="request">/g) ?? []).length, 23);
-  assert.match(chart, /<span class="tl-count">×20<\/span> request GET \/health<\/span>/);
+  assert.match(chart, /<span class="tl-count">×20<\/span> GET \/health <span class="tl-kind">request<\/span><\/span>/);
   assert.match(chart, /<title>20 × request GET \/health, at most 3 at once · /);
   // Each probe is a tick in the folded row.
   const requestGroup = chart.slice(chart.indexOf('data-kind="request" data-count="20"'), chart.indexOf('<div class="tl-members">', chart.indexOf('data-kind="request" data-count="20"')));
