@@ -212,7 +212,8 @@ function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrin
     parts.push(`<rect class="tl-run" x="${n(x(s.start))}" y="4" width="${n(Math.max(0, x(s.end) - x(s.start)))}" height="${LANE_H - 8}"/>`);
   }
   for (const [k, group] of tickGroups(lane.instants, x).entries()) {
-    const where = n(x(group[0]!.ts));
+    // Inside the strip even for a message stamped a hair before its lane's first span.
+    const where = n(Math.min(PLOT_W, Math.max(0, x(group[0]!.ts))));
     const out = sent(group);
     const cls = `tl-mark ${out ? 'tl-out' : 'tl-in'}${group.length > 1 ? ' tl-merged' : ''}`;
     parts.push(
