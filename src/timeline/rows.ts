@@ -51,10 +51,22 @@ function keyOf(lane: Lane): string | undefined {
 /**
  * The rows to draw: every lane with something on it, in model order; when there are more
  * than `maxRows`, each set of at least `minGroup` lanes of one kind and one code name
+ * becomes a group row; if that still leaves too many rows, smaller sets fold too (down to
+ * pairs), so a chart of many three-request endpoints folds like one of twenty probes.
+ */
+export function chartRows(lanes: Lane[], maxRows = MAX_ROWS, minGroup = MIN_GROUP): ChartRow[] {
+  let rows = foldedRows(lanes, maxRows, minGroup);
+  for (let size = minGroup - 1; size >= 2 && rows.length > maxRows; size -= 1) rows = foldedRows(lanes, maxRows, size);
+  return rows;
+}
+
+/**
+ * Every lane with something on it, in model order; when there are more
+ * than `maxRows`, each set of at least `minGroup` lanes of one kind and one code name
  * becomes a group row, after the single lanes of its kind: the one `GET /report` the lesson
  * is about reads before the twenty probes around it.
  */
-export function chartRows(lanes: Lane[], maxRows = MAX_ROWS, minGroup = MIN_GROUP): ChartRow[] {
+function foldedRows(lanes: Lane[], maxRows: number, minGroup: number): ChartRow[] {
   const drawn = lanes.filter((l) => l.spans.length || l.runs.length);
   if (drawn.length <= maxRows) return drawn.map((lane) => ({ type: 'lane', lane }));
   const byKey = new Map<string, Lane[]>();

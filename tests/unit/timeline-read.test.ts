@@ -115,6 +115,23 @@ test('grouping: blocking-the-loop folds twenty /health probes per side into one 
   assert.equal((requestGroup.match(/class="tl-start"/g) ?? []).length, 20);
 });
 
+test('grouping folds smaller sets too when the big ones do not bring a chart under the limit', () => {
+  // Three requests to each of three endpoints, twenty-five probes: folding the probes alone leaves 22 rows.
+  const make = (kind: string, name: string, count: number, from: number) =>
+    Array.from({ length: count }, (_, i) => JSON.stringify({ ts: 1000 * (from + i), ph: 'X', dur: 500, cat: kind, lane: `${kind} ${from + i}`, name }));
+  const trace = [
+    ...make('request', 'GET /health', 25, 1),
+    ...['GET /a', 'GET /b', 'GET /c'].flatMap((name, k) => make('request', name, 3, 100 + 10 * k)),
+    ...['GET /a', 'GET /b', 'GET /c'].flatMap((name, k) => make('handler', name, 3, 100 + 10 * k)),
+  ];
+  const rows = chartRows(buildModel(trace).lanes);
+  assert.ok(rows.length <= MAX_ROWS, `${rows.length} rows`);
+  assert.deepEqual(
+    rows.map((r) => (r.type === 'group' ? `${r.group.kind} ${r.group.name} ×${r.group.lanes.length}` : r.lane.id)),
+    ['request GET /health ×25', 'request GET /a ×3', 'request GET /b ×3', 'request GET /c ×3', 'handler GET /a ×3', 'handler GET /b ×3', 'handler GET /c ×3'],
+  );
+});
+
 test('grouping leaves small charts alone and never folds lanes that carry messages', () => {
   for (const name of ['event-loop-two-sleeps', 'why-async-cpu-bound', 'why-async-concurrent']) {
     const model = buildModel(fixture(name));
