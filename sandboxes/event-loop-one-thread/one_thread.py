@@ -19,8 +19,8 @@ async def worker(name: str, delay: float) -> str:
 
 
 async def main() -> None:
-    a = asyncio.create_task(worker("A", 0.3))
-    b = asyncio.create_task(worker("B", 0.1))
+    a = asyncio.create_task(worker("A", 0.3), name="A")
+    b = asyncio.create_task(worker("B", 0.1), name="B")
     log("main: two tasks created, now awaiting them")
     finished = await asyncio.gather(a, b)
     log(f"main: gather returned {finished}")

@@ -71,9 +71,16 @@ export interface TraceModel {
   incomplete: boolean;
   /** The last moment the trace knows of, µs. */
   endUs: number;
+  /**
+   * The first traced activity (the earliest span or task step), µs; 0 when nothing was
+   * traced. Drawings start their axis here: the time before it is the process starting
+   * (interpreter, imports, server start-up), told as a note rather than drawn as empty space.
+   */
+  startUs: number;
 }
 
-const kindOrder: LaneKind[] = ['request', 'handler', 'task', 'loop', 'thread', 'process', 'other'];
+// The event loop first: it is where the eye starts, and what most lessons are about.
+const kindOrder: LaneKind[] = ['loop', 'request', 'handler', 'task', 'thread', 'process', 'other'];
 
 const LOOP = 'event loop';
 
@@ -218,11 +225,14 @@ export class TraceBuilder {
       instants: (onLane.get(lane.id) ?? []).sort((a, b) => a.ts - b.ts),
     }));
     lanes.sort((a, b) => kindOrder.indexOf(a.kind) - kindOrder.indexOf(b.kind) || firstStart(a) - firstStart(b) || naturalCompare(a.label, b.label));
-    return { lanes, instants: [...this.instants], garbage: this.garbage, incomplete, endUs };
+    const first = Math.min(...lanes.map(firstStart));
+    const startUs = Number.isFinite(first) && first < Number.MAX_SAFE_INTEGER ? Math.min(first, endUs) : 0;
+    return { lanes, instants: [...this.instants], garbage: this.garbage, incomplete, endUs, startUs };
   }
 }
 
-function firstStart(lane: Lane): number {
+/** The lane's earliest span or task step, µs (MAX_SAFE_INTEGER for a lane with neither). */
+export function firstStart(lane: Lane): number {
   return Math.min(...lane.spans.map((s) => s.start), ...lane.runs.map((s) => s.start), Number.MAX_SAFE_INTEGER);
 }
 

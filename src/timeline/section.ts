@@ -1,11 +1,12 @@
 /**
- * The inside of a sandbox's timeline: one row per run being shown (this run, and the one
- * before it for comparison), each with its summary in words, the drawing, the per-endpoint
- * figures for servers, and one table of the newest run. Shared by the static page (recorded
- * run) and the live page, so both look the same.
+ * The inside of a sandbox's timeline: a legend for what the rows draw, then one row per run
+ * being shown (this run, and the one before it for comparison), each with its summary in
+ * words (or, for a run that failed or traced nothing, what happened), the drawing, the
+ * per-endpoint figures for servers, and one table of the newest run. Shared by the static
+ * page (recorded run) and the live page, so both look the same.
  */
 import type { TraceModel } from './model.ts';
-import { describe, escapeHtml, formatMs, renderTimelineSvg, renderTimelineTable, type TimelineStrings } from './render.ts';
+import { describe, escapeHtml, formatMs, renderLegend, renderTimelineChart, renderTimelineTable, startNote, type TimelineStrings } from './render.ts';
 import { requestGroups, summarize, type Summary } from './summary.ts';
 
 export interface SectionStrings extends TimelineStrings {
@@ -13,22 +14,51 @@ export interface SectionStrings extends TimelineStrings {
   /** with {count}, {wall}, {peak} */
   group: string;
   showTable: string;
+  /** A run that ended normally but traced nothing. */
+  nothingTraced: string;
+  /** A run that ended abnormally (exit code, limit, stop) before anything was traced, with {outcome}: the status line. */
+  failedEmpty: string;
+  /** A run that ended abnormally after some activity was traced, with {outcome}. */
+  failedPartial: string;
+}
+
+/** How a run ended, as the status line said it: drawn instead of (or beside) the chart. */
+export interface RunOutcome {
+  /** Exit code not 0, a limit killed it, or the engine failed. */
+  failed: boolean;
+  /** The status line's words: "Exited with code 1 after 0.21 s", "timed out after 20 s". */
+  text: string;
 }
 
 export interface TimelineRow {
   model: TraceModel;
   caption: string;
+  outcome?: RunOutcome;
+  /** Still running: an empty trace means "not yet", so nothing is said about it. */
+  live?: boolean;
 }
 
 const fill = (template: string, values: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
 
+const hasSpans = (model: TraceModel) => model.lanes.some((l) => l.spans.length || l.runs.length);
+
+/** What to say about a row besides its numbers: why it is empty, or that it stopped early; '' when nothing needs saying. */
+function message(row: TimelineRow, strings: SectionStrings): string {
+  const traced = hasSpans(row.model);
+  if (row.live) return '';
+  if (row.outcome?.failed) return fill(traced ? strings.failedPartial : strings.failedEmpty, { outcome: row.outcome.text });
+  return traced ? '' : strings.nothingTraced;
+}
+
 export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefix: string): { html: string; newest: Summary } {
   const summaries = rows.map((row) => summarize(row.model));
-  // Runs being compared share one time axis, so equal durations look equal.
-  const axisUs = Math.max(...rows.map((r) => r.model.endUs));
+  // Runs being compared share one time axis (each from its own first activity), so equal durations look equal.
+  const axisUs = Math.max(...rows.map((r) => r.model.endUs - r.model.startUs));
   const parts = rows.map((row, i) => {
     const summary = summaries[i]!;
+    const traced = hasSpans(row.model);
+    const said = message(row, strings);
     const groups = requestGroups(row.model);
     const groupList = groups.length
       ? `<p class="tl-groups-title">${escapeHtml(strings.byEndpoint)}</p><ul class="tl-groups">${groups
@@ -40,12 +70,25 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
           )
           .join('')}</ul>`
       : '';
-    return `<figure class="tl-row" data-row="${i === 0 ? 'current' : 'previous'}" data-wall-ms="${summary.wallMs}" data-peak-concurrency="${
+    const note = traced ? startNote(row.model, strings) : '';
+    // Nothing traced: no numbers (they would all read 0) and no empty axes, only what happened.
+    const summaryText = traced ? ` <span class="tl-summary">${escapeHtml(describe(summary, strings))}</span>` : '';
+    const chart = traced
+      ? `<div class="tl-scroll" tabindex="0" role="region" aria-label="${escapeHtml(row.caption)}">${renderTimelineChart(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>`
+      : '';
+    return `<figure class="tl-row" data-row="${i === 0 ? 'current' : 'previous'}"${traced ? '' : ' data-empty=""'}${row.outcome?.failed ? ' data-failed=""' : ''} data-wall-ms="${summary.wallMs}" data-peak-concurrency="${
       summary.peakConcurrency.request || summary.peakConcurrency.handler || summary.peakConcurrency.task
-    }" data-loop-blocked-ms="${summary.loopBlockedMs}"><figcaption><span class="tl-caption">${escapeHtml(row.caption)}</span> <span class="tl-summary">${escapeHtml(
-      describe(summary, strings),
-    )}</span></figcaption><div class="tl-scroll" tabindex="0">${renderTimelineSvg(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>${groupList}</figure>`;
+    }" data-loop-blocked-ms="${summary.loopBlockedMs}"><figcaption><span class="tl-caption">${escapeHtml(row.caption)}</span>${summaryText}</figcaption>${
+      said ? `<p class="tl-message">${escapeHtml(said)}</p>` : ''
+    }${note ? `<p class="tl-note">${escapeHtml(note)}</p>` : ''}${chart}${groupList}</figure>`;
   });
-  const table = rows[0] ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>` : '';
-  return { html: parts.join('') + table, newest: summaries[0]! };
+  const legend = renderLegend(
+    rows.map((r) => r.model),
+    strings,
+  );
+  const table =
+    rows[0] && hasSpans(rows[0].model)
+      ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>`
+      : '';
+  return { html: legend + parts.join('') + table, newest: summaries[0]! };
 }

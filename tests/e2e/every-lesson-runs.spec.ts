@@ -33,7 +33,7 @@ for (const lesson of lessonSources()) {
       await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 45_000 });
       const timeline = box.locator('[data-timeline]');
       await expect(timeline).toHaveAttribute('data-state', 'done');
-      await expect(timeline.locator('[data-row="current"] svg[role="img"]')).toBeVisible();
+      await expect(timeline.locator('[data-row="current"] .tl-chart')).toBeVisible();
       expect(Number(await timeline.getAttribute('data-wall-ms'))).toBeGreaterThan(0);
     });
   }

@@ -14,7 +14,7 @@ test.describe('with JavaScript off', () => {
     await page.goto('/en/lessons/async-def-vs-def/');
     const timeline = page.locator('[data-sandbox="async-def-vs-def"] [data-timeline]');
     await expect(timeline).toBeVisible();
-    await expect(timeline.locator('svg[role="img"]')).toHaveAttribute('aria-label', /wall time/);
+    await expect(timeline.locator('.tl-chart')).toHaveAttribute('aria-label', /wall time/);
     expect(Number(await timeline.getAttribute('data-loop-blocked-ms'))).toBeGreaterThan(4500);
     expect(await timeline.locator('rect.tl-handler').count()).toBe(15);
   });

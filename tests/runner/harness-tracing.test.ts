@@ -132,7 +132,7 @@ async def on_loop():
   assert.equal(summary.longestBlock?.culprit, 'GET /blocking');
 });
 
-test('tasks keep their names: lanes and the loop-blocked culprit name the coroutine or the name given, never "None"', async () => {
+test('tasks keep their names: lanes and the loop-blocked culprit name the coroutine or the name given (at creation or set before the first step), never "None"', async () => {
   // CPython 3.13.5 calls task.set_name(None) after a task factory; the harness must not let it.
   const source = `import asyncio, time
 
@@ -144,6 +144,9 @@ async def main():
     await asyncio.create_task(crunch(), name="named")
     async with asyncio.TaskGroup() as tg:
         tg.create_task(crunch())
+    later = asyncio.create_task(crunch())
+    later.set_name("B")  # named after create_task returned, before its first step
+    await later
     print(sorted(t.get_name() for t in [asyncio.current_task()]))
 
 asyncio.run(main())
@@ -152,7 +155,12 @@ asyncio.run(main())
   assert.equal(r.exit.code, 0, r.stderr);
   const model = buildModel(r.trace);
   const blocks = spansOf(model, 'loop').map((b) => b.name);
-  assert.deepEqual(blocks, ['crunch', 'named', 'crunch#3']);
+  // A name the code gave is the lane's name and does not count as another "crunch".
+  assert.deepEqual(blocks, ['crunch', 'named', 'crunch#2', 'B']);
+  assert.deepEqual(
+    model.lanes.filter((l) => l.kind === 'task').map((l) => l.id),
+    ['task main', 'task crunch', 'task named', 'task crunch#2', 'task B'],
+  );
   assert.ok(!r.stdout.includes("'None'"), r.stdout);
 });
 

@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { ui } from '../../src/i18n/ui.ts';
 import { buildModel, type TraceModel } from '../../src/timeline/model.ts';
 import { toChromeTrace } from '../../src/timeline/perfetto.ts';
-import { MERGE_GAP, renderTimelineSvg, renderTimelineTable } from '../../src/timeline/render.ts';
+import { MERGE_GAP, renderTimelineChart, renderTimelineTable } from '../../src/timeline/render.ts';
 import { renderRows } from '../../src/timeline/section.ts';
 import { summarize } from '../../src/timeline/summary.ts';
 
@@ -21,7 +21,7 @@ const withoutInstants = (text: string) =>
     .filter((l) => JSON.parse(l).ph !== 'i');
 const strings = ui.en.timeline;
 const count = (html: string, pattern: RegExp) => html.match(new RegExp(pattern, 'g'))?.length ?? 0;
-const svgOf = (model: TraceModel, width?: number) => renderTimelineSvg(model, summarize(model), strings, { idPrefix: 't', ...(width ? { width } : {}) });
+const svgOf = (model: TraceModel) => renderTimelineChart(model, summarize(model), strings, { idPrefix: 't' });
 
 test('WebSocket room: every message is an instant on its client\'s lane, and each broadcast reaches all four lobby members', () => {
   const model = buildModel(fixture('streaming-websocket-room'));
@@ -46,7 +46,7 @@ test('the harness\'s own instants create no lane and are not drawn, but stay in 
     assert.ok(model.instants.some((i) => i.name === 'ready' && i.lane === 'server'), name);
     const withInstants = svgOf(model);
     // The same lanes as without any instant.
-    assert.equal(count(withInstants, /class="tl-label"/), count(svgOf(buildModel(withoutInstants(fixture(name)))), /class="tl-label"/), name);
+    assert.equal(count(withInstants, /<div class="tl-lane"/), count(svgOf(buildModel(withoutInstants(fixture(name)))), /<div class="tl-lane"/), name);
     assert.ok(!withInstants.includes('>ready<') && !/ · ready · /.test(withInstants), name);
   }
 });
@@ -62,29 +62,34 @@ test('SSE: one tick per event on each client\'s lane, with a title like a span\'
   const svg = svgOf(model);
   assert.equal(count(svg, /<g class="tl-mark tl-in"/), 23, '10 + 10 + 3 events, none merged at this width');
   assert.equal(count(svg, /tl-merged/), 0);
-  assert.match(svg, /<title>request 3 · ← \{&quot;job&quot;: &quot;7&quot;, &quot;step&quot;: 3, &quot;of&quot;: 10\} · 1\.71 s · n: 3, id: 3, event: progress<\/title>/);
+  // Times from the first traced activity, as the axis reads.
+  assert.match(svg, /<title>request 3 · SSE \/jobs\/7\/progress · ← \{&quot;job&quot;: &quot;7&quot;, &quot;step&quot;: 3, &quot;of&quot;: 10\} · 661 ms · n: 3, id: 3, event: progress<\/title>/);
   const table = renderTimelineTable(model, strings, 't');
   assert.equal(count(table, /class="tl-instant-row"/), 23);
-  assert.match(table, /<td>request 1<\/td><td>← \{&quot;job&quot;: &quot;7&quot;, &quot;step&quot;: 10, &quot;of&quot;: 10\}<\/td><td>2\.71 s<\/td><td>2\.71 s<\/td><td>instant<\/td>/);
+  assert.match(table, /<td>request 1 · SSE \/jobs\/7\/progress<\/td><td>← \{&quot;job&quot;: &quot;7&quot;, &quot;step&quot;: 10, &quot;of&quot;: 10\}<\/td><td>1\.66 s<\/td><td>1\.66 s<\/td><td>instant<\/td>/);
   // A table row points at the tick that holds its instant.
   for (const [, seg] of table.matchAll(/class="tl-instant-row" data-seg="([^"]+)"/g)) assert.ok(svg.includes(`data-seg="${seg}"`), seg);
   // In the page's language.
-  assert.match(renderTimelineTable(model, ui.zh.timeline, 't'), /<td>请求 1<\/td><td>← [^<]+<\/td><td>[\d.]+ 秒<\/td><td>[\d.]+ 秒<\/td><td>瞬时<\/td>/);
+  assert.match(renderTimelineTable(model, ui.zh.timeline, 't'), /<td>请求 1 · SSE \/jobs\/7\/progress<\/td><td>← [^<]+<\/td><td>[\d.]+ 秒<\/td><td>[\d.]+ 秒<\/td><td>瞬时<\/td>/);
 });
 
 test('WebSocket room: messages sent are half-height ticks of their own class; a send and its echo a pixel apart merge', () => {
   const svg = svgOf(buildModel(fixture('streaming-websocket-room')));
   const marks = svg.match(/<g class="tl-mark[^]*?<\/g>/g)!;
   const out = marks.filter((g) => g.startsWith('<g class="tl-mark tl-out"'));
-  // The talker's "bye" (its echo came 0.5 ms later) and the bad client's text; the talker's
-  // "hello" and "anyone here?" came back within 5 ms, closer than MERGE_GAP at this width.
-  assert.deepEqual(out.map((g) => g.match(/<title>(request \d) · (→ [^·]+) ·/)!.slice(1, 3).join(' ')), ['request 4 → {&quot;text&quot;: &quot;bye&quot;}', 'request 5 → this is not JSON']);
-  assert.ok(out.every((g) => g.includes('height="8"')));
+  // The talker's "hello" and "bye", and the bad client's text; the talker's "anyone here?"
+  // came back within 3 ms, closer than MERGE_GAP on this run's axis.
+  assert.deepEqual(
+    out.map((g) => g.match(/<title>(request \d) · [^·]+ · (→ [^·]+) ·/)!.slice(1, 3).join(' ')),
+    ['request 4 → {&quot;text&quot;: &quot;hello&quot;}', 'request 4 → {&quot;text&quot;: &quot;bye&quot;}', 'request 5 → this is not JSON'],
+  );
+  const height = (g: string) => { const m = g.match(/class="tl-tickmark"[^>]* y1="([\d.]+)" y2="([\d.]+)"/)!; return Number(m[2]) - Number(m[1]); };
+  assert.ok(out.every((g) => height(g) === 9), 'sent: the upper half');
   const merged = marks.filter((g) => g.includes('tl-merged'));
-  assert.equal(merged.length, 2);
+  assert.equal(merged.length, 1);
   assert.ok(merged.every((g) => g.includes('data-count="2"') && g.includes(' · 2 events · ') && g.includes('→ {&quot;text&quot;') && g.includes('← {&quot;from&quot;')));
-  assert.ok(merged.every((g) => g.startsWith('<g class="tl-mark tl-in tl-merged"') && g.includes('height="16"')), 'mixed: drawn full height');
-  assert.equal(marks.length - out.length - merged.length, 10);
+  assert.ok(merged.every((g) => g.startsWith('<g class="tl-mark tl-in tl-merged"') && height(g) === 18), 'mixed: drawn full height');
+  assert.equal(marks.length - out.length - merged.length, 11);
 });
 
 test('many messages close together merge into few ticks; the table keeps every one', () => {
@@ -94,17 +99,17 @@ test('many messages close together merge into few ticks; the table keeps every o
     JSON.stringify({ ts: 1_320_000 + n * 25, ph: 'i', cat: 'message', lane: 'request 1', name: `← token ${n}`, args: { direction: 'in', n } }),
   );
   const model = buildModel([...base, ...burst]);
-  const width = 760;
-  const svg = svgOf(model, width);
-  const burstPx = (50_000 / model.endUs) * (width - 158);
+  const svg = svgOf(model);
+  // The burst's width in plot units (1000 across, from the first activity).
+  const burstPx = (50_000 / (model.endUs - model.startUs)) * 1000;
   const marks = count(svg, /<g class="tl-mark/);
   assert.ok(marks <= 23 + Math.ceil(burstPx / MERGE_GAP) + 1, `${marks} ticks`);
   const merged = [...svg.matchAll(/data-count="(\d+)"/g)].map((m) => Number(m[1]));
   assert.ok(merged.length > 0 && merged.reduce((a, b) => a + b, 0) >= 2000 - 30);
-  assert.match(svg, /<title>request 1 · \d+ events · [\d.]+ s → [\d.]+ s · ← token 0 \| ← token 1 \| ← token 2 … \(\+\d+\)<\/title>/);
+  assert.match(svg, /<title>request 1 · SSE \/jobs\/7\/progress · \d+ events · [\d.]+ ms → [\d.]+ ms · ← token 0 \| ← token 1 \| ← token 2 … \(\+\d+\)<\/title>/);
   // Ticks never stand closer than MERGE_GAP on a lane.
-  assert.equal(model.lanes[0]!.id, 'request 1');
-  const xs = [...svg.matchAll(/data-seg="t-0-i\d+"(?: data-count="\d+")?><rect class="tl-hit" x="([\d.]+)"/g)].map((m) => Number(m[1]));
+  assert.equal(model.lanes[1]!.id, 'request 1');
+  const xs = [...svg.matchAll(/data-seg="t-1-i\d+"(?: data-count="\d+")?><line class="tl-hit" x1="([\d.]+)"/g)].map((m) => Number(m[1]));
   assert.ok(xs.length >= 10);
   for (let k = 1; k < xs.length; k += 1) assert.ok(xs[k]! - xs[k - 1]! >= MERGE_GAP - 0.1, `${xs[k - 1]} → ${xs[k]}`);
   assert.equal(count(renderTimelineTable(model, strings, 't'), /class="tl-instant-row"/), 2023);
@@ -120,10 +125,11 @@ test('the section\'s table groups ticks on the axis shared with the row below, a
   const { html } = renderRows([{ model: current, caption: 'now' }, { model: previous, caption: 'before' }], strings, 'r');
   const rows = [...html.matchAll(/class="tl-instant-row" data-seg="([^"]+)"/g)].map((m) => m[1]!);
   assert.equal(rows.length, 16);
-  const svg = html.slice(0, html.indexOf('<details'));
+  const svg = html.slice(0, html.indexOf('<details class="tl-details"'));
   for (const seg of rows) assert.ok(new RegExp(`<g class="tl-mark[^"]*" data-seg="${seg}"`).test(svg), seg);
-  assert.equal(count(svg, /data-seg="r-0-4-i\d+"/), 3, 'request 4: three ticks, one per exchange');
-  assert.equal(count(svgOf(current), /data-seg="t-4-i\d+"/), 4, 'alone, the last exchange is two ticks');
+  // request 4 is the sixth lane drawn (the event loop comes first).
+  assert.equal(count(svg, /data-seg="r-0-5-i\d+"/), 3, 'request 4: three ticks, one per exchange');
+  assert.equal(count(svgOf(current), /data-seg="t-5-i\d+"/), 5, 'alone, every message of the last two exchanges is a tick of its own');
 });
 
 test('Perfetto: a message goes on its request lane\'s thread, the harness\'s ready on the process', () => {

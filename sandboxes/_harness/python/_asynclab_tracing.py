@@ -20,6 +20,7 @@ import collections
 import concurrent.futures
 import functools
 import os
+import re
 import threading
 import time
 import weakref
@@ -38,9 +39,20 @@ _name_counts: collections.Counter = collections.Counter()
 _handler_of_task: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
 
 
-def _display_name(coro) -> str:
-    base = getattr(coro, "__qualname__", None) or type(coro).__name__
-    base = base.replace(".<locals>.", ".")
+# asyncio's own name for a task nobody named (`Task-7`): the lane then says what it runs.
+_DEFAULT_TASK_NAME = re.compile(r"Task-\d+")
+
+
+def _display_name(task) -> str:
+    """The lane's name: the task's own name when the code gave it one (`create_task(..., name="A")`,
+    `set_name`), else the coroutine's function; repeats get `#2`, `#3` in creation order."""
+    given = task.get_name()
+    if isinstance(given, str) and given and not _DEFAULT_TASK_NAME.fullmatch(given):
+        base = given[:60]
+    else:
+        coro = task.get_coro()
+        base = getattr(coro, "__qualname__", None) or type(coro).__name__
+        base = base.replace(".<locals>.", ".")
     _name_counts[base] += 1
     n = _name_counts[base]
     return base if n == 1 else f"{base}#{n}"
@@ -52,6 +64,10 @@ def _display_name(coro) -> str:
 # only here: the task keeps the name asyncio gave it (`Task-7`, or the one passed), so
 # code that reads `get_name()` sees what it would see without the harness.
 _traced_tasks: "weakref.WeakKeyDictionary[asyncio.Task, str]" = weakref.WeakKeyDictionary()
+# Tasks of the lesson's code made but not yet stepped, with when they were made: the lane is
+# named at the first step, once `create_task` has returned and any name the code passed or
+# set afterwards (`task.set_name("A")`) is on the task; its span still begins at creation.
+_pending_tasks: "weakref.WeakKeyDictionary[asyncio.Task, int]" = weakref.WeakKeyDictionary()
 
 
 _WORK = os.path.realpath(os.environ.get("ASYNCLAB_WORK", os.getcwd()))
@@ -77,19 +93,26 @@ def _task_ended(task, name: str, ts: int) -> None:
     emit({"ts": ts, "ph": "E", "cat": "task", "lane": f"task {name}", "name": name, "args": {"cancelled": task.cancelled()}})
 
 
-def _trace_task(task) -> None:
-    coro = task.get_coro()
-    if not _is_lesson_code(coro) or task in _traced_tasks:
-        return
-    name = _display_name(coro)
+def _begin_task(task, created: int) -> str:
+    name = _display_name(task)
     _traced_tasks[task] = name
     # Begin/end rather than one complete event: a run killed mid-way still shows its open tasks.
-    emit({"ts": now_us(), "ph": "B", "cat": "task", "lane": f"task {name}", "name": name})
+    emit({"ts": created, "ph": "B", "cat": "task", "lane": f"task {name}", "name": name})
+    return name
+
+
+def _trace_task(task) -> None:
+    coro = task.get_coro()
+    if not _is_lesson_code(coro) or task in _traced_tasks or task in _pending_tasks:
+        return
     if task.done():  # an eager task (eager_task_factory) may finish inside create_task
+        name = _begin_task(task, now_us())
         _traced_tasks.pop(task, None)
         _task_ended(task, name, now_us())
-    # Otherwise its end is seen in Handle._run, after the step that finished it: a done
-    # callback would show in the task's repr (debug mode's "Executing <Task ... cb=[...]>").
+        return
+    _pending_tasks[task] = now_us()
+    # Its lane is named and begun (dated from now) at its first step, and ends in Handle._run after the step that finished
+    # it: a done callback would show in the task's repr (debug mode's "Executing <Task ... cb=[...]>").
 
 
 def _patch_create_task() -> None:
@@ -133,14 +156,16 @@ def _patch_loop_callbacks() -> None:
         # Read before it runs: asyncio may clear the handle's callback once it has run
         # (Python 3.13 does for a task's step), and the culprit would read as "None".
         callback = self._callback
+        owner = getattr(callback, "__self__", None)
+        task = owner if isinstance(owner, asyncio.Task) else None
+        if task is not None and task in _pending_tasks:
+            _begin_task(task, _pending_tasks.pop(task))
         started = now_us()
         try:
             return original(self)
         finally:
             ended = now_us()
             took = ended - started
-            owner = getattr(callback, "__self__", None)
-            task = owner if isinstance(owner, asyncio.Task) else None
             # A task finishes only inside one of its steps, so this sees every traced task end.
             finished = task is not None and task.done()
             if took >= STEP_MIN_US or finished:
@@ -296,6 +321,7 @@ def reset() -> None:
     _name_counts.clear()
     _handler_of_task.clear()
     _traced_tasks.clear()
+    _pending_tasks.clear()
 
 
 def install() -> None:

@@ -5,11 +5,12 @@
  */
 import { buildModel, TraceBuilder, type TraceModel } from '../../timeline/model.ts';
 import { toChromeTrace } from '../../timeline/perfetto.ts';
-import { renderRows, type SectionStrings } from '../../timeline/section.ts';
+import { renderRows, type RunOutcome, type SectionStrings } from '../../timeline/section.ts';
 
 interface Shown {
   model: TraceModel;
   caption: string;
+  outcome?: RunOutcome;
 }
 
 export class TimelineView {
@@ -22,6 +23,7 @@ export class TimelineView {
   private builder: TraceBuilder | undefined;
   private startedAt = 0;
   private frame = 0;
+  private outcome: RunOutcome | undefined;
 
   constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recorded: { trace: string[]; caption: string } | null) {
     this.root = root;
@@ -40,8 +42,9 @@ export class TimelineView {
     // A run that was live on this page becomes "the previous run"; a recording keeps its caption.
     if (this.shown) {
       const caption = this.shown.caption === this.strings.thisRun ? this.strings.previousRun : this.shown.caption;
-      this.previous = { model: this.shown.model, caption };
+      this.previous = { model: this.shown.model, caption, ...(this.shown.outcome ? { outcome: this.shown.outcome } : {}) };
     }
+    this.outcome = undefined;
     this.builder = new TraceBuilder();
     this.startedAt = performance.now();
     this.root.hidden = false;
@@ -51,6 +54,14 @@ export class TimelineView {
   add(text: string): void {
     this.builder?.addText(text.endsWith('\n') ? text : `${text}\n`);
     this.schedule();
+  }
+
+  /**
+   * How the run ended, in the status line's words: a failed run says so in its row (and an
+   * empty one says only that, instead of zeros over empty axes). Call before `end`.
+   */
+  settle(outcome: RunOutcome): void {
+    this.outcome = outcome;
   }
 
   end(): void {
@@ -71,8 +82,8 @@ export class TimelineView {
     if (!this.builder) return;
     // While running, open spans grow to "now"; at the end they stop where the trace stops.
     const nowUs = final ? undefined : (performance.now() - this.startedAt) * 1000;
-    this.shown = { model: this.builder.model(nowUs), caption: this.strings.thisRun };
-    const rows = [this.shown, ...(this.previous ? [this.previous] : [])];
+    this.shown = { model: this.builder.model(nowUs), caption: this.strings.thisRun, ...(final && this.outcome ? { outcome: this.outcome } : {}) };
+    const rows = [{ ...this.shown, live: !final }, ...(this.previous ? [this.previous] : [])];
     const { html, newest } = renderRows(rows, this.strings, `tl-${this.id}`);
     this.body.innerHTML = html; // our own markup; every text in it is escaped by the renderer
     this.root.dataset.wallMs = String(newest.wallMs);

@@ -277,6 +277,7 @@ export class SandboxView {
         const engineName = this.engine ? (strings.engines[this.engine.id] ?? this.engine.id) : '';
         this.el.status.textContent = `${line} · ${fill(strings.ranWith, { engine: engineName })}`;
         this.root.dataset.state = event.reason ? event.reason.code : 'exited';
+        this.timeline.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
         break;
       }
       case 'error': {
@@ -291,6 +292,7 @@ export class SandboxView {
         setSentence(this.el.status, sentence);
         this.append(`${sentence}\n`, 'note');
         this.root.dataset.state = event.code;
+        this.timeline.settle({ failed: true, text: sentence });
         break;
       }
       default:
