@@ -87,7 +87,7 @@ test('lane names: requests by number and path, tasks by the name the code gave, 
 });
 
 test('the event loop lane comes first in the model and the drawing', () => {
-  for (const name of ['event-loop-two-sleeps', 'fastapi-three-endpoints', 'why-async-cpu-bound', 'async-def-vs-def-pool-limit']) {
+  for (const name of ['event-loop-two-sleeps', 'async-def-vs-def', 'why-async-cpu-bound', 'async-def-vs-def-pool-limit']) {
     const model = buildModel(fixture(name));
     assert.equal(model.lanes[0]!.kind, 'loop', name);
     assert.match(chartOf(model), /<\/div><\/div><div class="tl-lane" data-kind="loop"><span class="tl-label">event loop blocked<\/span>/, `${name}: right after the axis`);
