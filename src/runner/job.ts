@@ -18,6 +18,7 @@ import type { Limits } from './limits.ts';
 import type { RunEvent } from './protocol.ts';
 import { reason, type Reason } from './reasons.ts';
 import { buildSandboxCommand } from './sandbox-command.ts';
+import { coalesceOutput } from './output-coalescer.ts';
 import { openActivationSocket, type ActivationSocket } from './preview/activation.ts';
 import type { PreviewHandle, PreviewRegistry } from './preview/registry.ts';
 
@@ -70,7 +71,8 @@ export class Job {
     this.manifest = manifest;
     this.files = files;
     this.ctx = ctx;
-    this.emit = emit;
+    // Output chunks are joined for a few ms so a line-by-line flood is not one message per line.
+    this.emit = coalesceOutput(emit);
     this.wantsPreview = options.preview === true && manifest.kind === 'server';
   }
 
