@@ -7,6 +7,10 @@ const { versions } = JSON.parse(readFileSync(new URL('../../sandboxes/_runtime/r
   versions: Record<string, string>;
 };
 
+function manifestLanguage(id: string): string {
+  return (JSON.parse(readFileSync(new URL(`../../sandboxes/${id}/sandbox.json`, import.meta.url), 'utf8')) as { language: string }).language;
+}
+
 const cases = [
   { lang: 'en', run: 'Run', stop: 'Stop', edit: 'Edit', reset: 'Reset', stopped: 'stopped', unreachable: /runner is unreachable/ },
   { lang: 'zh', run: '运行', stop: '停止', edit: '编辑', reset: '还原', stopped: '已停止', unreachable: /连接不上运行器/ },
@@ -20,9 +24,12 @@ for (const c of cases) {
     const label = page.locator('[data-sandbox="streaming-sse"] [data-sandbox-versions]');
     await expect(label).toHaveText(`Python ${versions.python} · FastAPI ${versions.fastapi}`);
     await expect(label).toHaveAttribute('title', c.lang === 'en' ? /local runner/ : /本地运行器/);
-    // Every Python sandbox on the page carries it; Node sandboxes do not.
-    const python = page.locator('[data-sandbox]').filter({ has: page.locator('[data-sandbox-versions]') });
-    await expect(python).toHaveCount(2);
+    // Every Python sandbox on the page carries it; Node sandboxes do not (their manifests say which is which).
+    const ids = await page.locator('[data-sandbox]').evaluateAll((els) => els.map((el) => el.getAttribute('data-sandbox')!));
+    const pythonIds = ids.filter((id) => manifestLanguage(id) === 'python');
+    expect(pythonIds.length).toBeGreaterThan(0);
+    const labelled = await page.locator('[data-sandbox]').filter({ has: page.locator('[data-sandbox-versions]') }).evaluateAll((els) => els.map((el) => el.getAttribute('data-sandbox')!));
+    expect(labelled).toEqual(pythonIds);
   });
 
   test(`${c.lang}: Run executes the sandbox for real and shows its output and exit`, async ({ page }) => {
