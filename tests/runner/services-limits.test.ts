@@ -58,7 +58,7 @@ async function alongside(
   await ready;
   const other = await runToEnd(runner, bystander);
   if (options.stopAttack) stopAttack();
-  return { attack: await attackRun, bystander: await other };
+  return { attack: await attackRun, bystander: other };
 }
 
 /** A run that uses PostgreSQL normally: a table, rows, a sort, a join. */

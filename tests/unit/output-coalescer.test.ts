@@ -16,7 +16,8 @@ test('consecutive chunks of one stream go out as one event after the delay', asy
   assert.equal(events.length, 0, 'nothing is sent before the delay');
   await sleep(30);
   assert.equal(events.length, 1);
-  assert.equal(events[0]!.type === 'stdout' && events[0].data.split('\n').length, 1001);
+  const [first] = events;
+  assert.equal(first?.type === 'stdout' && first.data.split('\n').length, 1001);
 });
 
 test('order across streams and other events is kept exactly', async () => {
@@ -28,7 +29,7 @@ test('order across streams and other events is kept exactly', async () => {
   send({ type: 'stdout', data: 'c' });
   send({ type: 'trace', data: '{"ph":"X"}' });
   send({ type: 'stdout', data: 'd' });
-  send({ type: 'exit', code: 0, signal: null, durationMs: 1 });
+  send({ type: 'exit', code: 0, signal: null, durationMs: 1, reason: null });
   assert.deepEqual(
     events.map((e) => `${e.type}:${'data' in e ? e.data : ''}`),
     ['stdout:ab', 'stderr:E', 'stdout:c', 'trace:{"ph":"X"}', 'stdout:d', 'exit:'],
@@ -41,6 +42,6 @@ test('a large backlog is sent at once, without waiting for the timer', () => {
   for (let i = 0; i < 30; i++) send({ type: 'stdout', data: '0123456789' });
   assert.equal(events.length, 3);
   assert.ok(events.every((e) => e.type === 'stdout' && e.data.length === 100));
-  send({ type: 'exit', code: 0, signal: null, durationMs: 1 });
+  send({ type: 'exit', code: 0, signal: null, durationMs: 1, reason: null });
   assert.equal(events.at(-1)!.type, 'exit');
 });
