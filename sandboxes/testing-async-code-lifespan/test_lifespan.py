@@ -13,10 +13,11 @@ def anyio_backend() -> str:
 
 @pytest.mark.anyio
 async def test_without_lifespan() -> None:
-    # The trap: no start-up ran, so app.state.rates does not exist.
+    # The trap, pinned down: no start-up ran, so app.state.rates does not exist,
+    # and ASGITransport raises the app's error in the test instead of answering 500.
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
-        response = await client.get("/rate/USD")
-    assert response.json()["rate"] == 1.08
+        with pytest.raises(AttributeError, match="'State' object has no attribute 'rates'"):
+            await client.get("/rate/USD")
 
 
 @pytest.fixture
