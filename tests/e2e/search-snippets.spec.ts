@@ -12,6 +12,8 @@ const queries = [
   { lang: 'en', query: 'blocking', starts: { '/en/lessons/blocking-the-loop/': 'The bug that freezes everyone' } },
   { lang: 'zh', query: '事件循环', starts: { '/zh/lessons/blocking-the-loop/': '让所有人卡住的 bug' } },
   { lang: 'zh', query: '线程池', starts: {} },
+  { lang: 'en', query: 'ASGITransport', starts: { '/en/lessons/testing-async-code/': 'Calling the app without a server' } },
+  { lang: 'zh', query: '测试', starts: { '/zh/lessons/testing-async-code/': '测试异步代码' } },
 ] as const;
 
 /** Timeline text as it leaked before: figures one after another, lane labels, the run summary. */
