@@ -12,6 +12,8 @@ const queries = [
   { lang: 'en', query: 'blocking', starts: { '/en/lessons/blocking-the-loop/': 'The bug that freezes everyone' } },
   { lang: 'zh', query: '事件循环', starts: { '/zh/lessons/blocking-the-loop/': '让所有人卡住的 bug' } },
   { lang: 'zh', query: '线程池', starts: {} },
+  { lang: 'en', query: 'ContextVar', starts: { '/en/lessons/context-and-threads/': 'A value per request: ContextVar' } },
+  { lang: 'zh', query: '上下文', starts: { '/zh/lessons/context-and-threads/': '上下文，以及同步与异步之间的往来' } },
 ] as const;
 
 /** Timeline text as it leaked before: figures one after another, lane labels, the run summary. */
