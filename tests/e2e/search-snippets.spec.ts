@@ -14,6 +14,8 @@ const queries = [
   { lang: 'zh', query: '线程池', starts: {} },
   { lang: 'en', query: 'ASGITransport', starts: { '/en/lessons/testing-async-code/': 'Calling the app without a server' } },
   { lang: 'zh', query: '测试', starts: { '/zh/lessons/testing-async-code/': '测试异步代码' } },
+  { lang: 'en', query: 'ContextVar', starts: { '/en/lessons/context-and-threads/': 'A value per request: ContextVar' } },
+  { lang: 'zh', query: '上下文', starts: { '/zh/lessons/context-and-threads/': '上下文，以及同步与异步之间的往来' } },
 ] as const;
 
 /** Timeline text as it leaked before: figures one after another, lane labels, the run summary. */
