@@ -14,6 +14,7 @@ import { listSandboxIds, loadSandbox } from '../../src/sandbox/load-sandbox.ts';
 import { PyodideEngine } from '../../src/sandbox/engines/pyodide.ts';
 import { browserLimits, harnessFileNames, PyodideSession, type HarnessFiles } from '../../src/sandbox/engines/pyodide-session.ts';
 import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
+import { pyodidePackage } from '../../src/tools/pyodide-assets.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { summarize } from '../../src/timeline/summary.ts';
 
@@ -37,7 +38,8 @@ function run(files: Record<string, string>, entry: string) {
 }
 
 before(async () => {
-  session = await PyodideSession.boot(loadPyodide, { harness: await harness() });
+  // As the page boots it: with an empty lock file, so nothing but the standard library is there.
+  session = await PyodideSession.boot(loadPyodide, { harness: await harness(), lockInfo: pyodidePackage().lockInfo });
 });
 
 test('the browser limits are the runner\'s', () => {
@@ -94,6 +96,32 @@ test('a warm interpreter starts each run afresh: names, clock, files and modules
   assert.ok(Math.min(...lanes(second).map((e) => e.ts)) < 1_000_000, 'the clock restarts at each run');
   const leftover = run({ 'main.py': 'import os\nprint(sorted(os.listdir(".")))\n' }, 'main.py');
   assert.equal(leftover.stdout, "['main.py']\n");
+});
+
+test('nothing a run defines or leaves running reaches the next run on the same interpreter', () => {
+  const first = run({ 'main.py': 'import asyncio\nsecret = 42\nasync def main():\n    while True:\n        print("x" * 1000)\n        await asyncio.sleep(0)\nasyncio.run(main())\n' }, 'main.py');
+  assert.equal(first.limit, 'output-limit', 'the first run ends inside a running event loop');
+  const second = run(
+    {
+      'main.py': [
+        'import asyncio',
+        'print("secret" in globals(), __name__)',
+        'async def main():',
+        '    await asyncio.sleep(0.01)',
+        '    return "loop ok"',
+        'print(asyncio.run(main()))',
+      ].join('\n'),
+    },
+    'main.py',
+  );
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, 'False __main__\nloop ok\n');
+});
+
+test('only the standard library is installed: a package import fails as it would without pip install', () => {
+  const result = run({ 'main.py': 'import numpy\n' }, 'main.py');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /ModuleNotFoundError: No module named 'numpy'/);
 });
 
 test('exit codes and tracebacks read as python3 would print them', () => {
