@@ -6,7 +6,8 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadPyodide } from 'pyodide';
 import { defaultLimits } from '../../src/runner/limits.ts';
@@ -15,6 +16,7 @@ import { PyodideEngine } from '../../src/sandbox/engines/pyodide.ts';
 import { browserLimits, harnessFileNames, PyodideSession, type HarnessFiles } from '../../src/sandbox/engines/pyodide-session.ts';
 import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
 import { pyodidePackage } from '../../src/tools/pyodide-assets.ts';
+import { buildStdlibZip, type StdlibSummary } from '../../src/tools/pyodide-stdlib.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { summarize } from '../../src/timeline/summary.ts';
 
@@ -37,9 +39,26 @@ function run(files: Record<string, string>, entry: string) {
   return { ...result, stdout, stderr, trace };
 }
 
+let stdlib: { zip: Uint8Array; summary: StdlibSummary };
+
 before(async () => {
-  // As the page boots it: with an empty lock file, so nothing but the standard library is there.
-  session = await PyodideSession.boot(loadPyodide, { harness: await harness(), lockInfo: pyodidePackage().lockInfo });
+  // As the built site boots it: the build's stdlib zip (with bytecode, fewer modules) and an
+  // empty lock file, so nothing but that standard library is there.
+  stdlib = await buildStdlibZip(loadPyodide, await harness());
+  const dir = await mkdtemp(path.join(tmpdir(), 'asynclab-stdlib-'));
+  const stdLibURL = path.join(dir, 'python_stdlib.zip');
+  await writeFile(stdLibURL, stdlib.zip);
+  session = await PyodideSession.boot((options) => loadPyodide({ ...options, stdLibURL }), { harness: await harness(), lockInfo: pyodidePackage().lockInfo });
+});
+
+test('the build\'s stdlib holds bytecode for what the boot imports, and none of what a worker cannot use', () => {
+  assert.ok(stdlib.summary.compiled >= 100, `only ${stdlib.summary.compiled} modules compiled`);
+  assert.ok(stdlib.summary.dropped > 0);
+  const names = String(session.evaluate("import zipfile, sys; '\\n'.join(zipfile.ZipFile(next(p for p in sys.path if p.endswith('.zip'))).namelist())")).split('\n');
+  for (const name of ['asyncio/base_events.pyc', 'asyncio/base_events.py', 'asyncio/tasks.pyc', 'traceback.pyc']) assert.ok(names.includes(name), `${name} missing`);
+  assert.ok(!names.some((n) => n.startsWith('_pyrepl/') || n.startsWith('ensurepip/')), 'dropped packages are still there');
+  // The running interpreter took asyncio from the bytecode, not by compiling the source.
+  assert.match(String(session.evaluate('import asyncio.base_events as b; b.__file__')), /asyncio\/base_events\.pyc$/);
 });
 
 test('the browser limits are the runner\'s', () => {
@@ -130,6 +149,9 @@ test('exit codes and tracebacks read as python3 would print them', () => {
   assert.match(failed.stderr, /^Traceback \(most recent call last\):\n {2}File "\/work\/main.py", line 3/);
   assert.match(failed.stderr, /ValueError: boom/);
   assert.doesNotMatch(failed.stderr, /runpy|_asynclab/);
+  // Frames in the standard library keep their source lines (the zip keeps each .py beside its .pyc).
+  const inStdlib = run({ 'main.py': 'import asyncio\nasyncio.run(42)\n' }, 'main.py');
+  assert.match(inStdlib.stderr, /File "[^"]*asyncio\/\w+\.py", line \d+, in \w+\n {4}\S/);
   assert.equal(run({ 'main.py': 'import sys\nsys.exit(3)\n' }, 'main.py').code, 3);
 });
 

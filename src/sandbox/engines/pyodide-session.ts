@@ -109,6 +109,11 @@ _asynclab_tracing.install()
     return session;
   }
 
+  /** Runs Python outside any sandbox run and returns its last expression (build tools use it). */
+  evaluate(code: string): unknown {
+    return this.py.runPython(code);
+  }
+
   /** Python's version, for the status line. */
   get version(): string {
     return String(this.py.runPython('import sys; sys.version.split()[0]'));
