@@ -66,6 +66,6 @@ export function initSandboxes(): void {
     const view = new SandboxView(root);
     const { able, rejected } = chooseEngine(view.manifest, engines);
     view.start(able, able.length ? '' : whyNoEngine(view.manifest, rejected, view.strings, localProblem));
-    if (able[0]) prewarmOnApproach(root, able[0]);
+    prewarmOnApproach(root, able);
   }
 }

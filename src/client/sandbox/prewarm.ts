@@ -11,20 +11,20 @@ import type { Engine } from '../../sandbox/engines/engine.ts';
 export const prewarmMargin = '100% 0px';
 
 /**
- * Calls `engine.prepare()` once, on the first sign the reader may run `root`'s sandbox
- * with it. `engine` is the engine the sandbox uses now (the reader may pick another
- * before then: `root.dataset.engine` says which is current).
+ * Calls `prepare()` on the engine `root`'s sandbox uses (`root.dataset.engine`, which the
+ * reader may change among `engines`) on the first sign the reader may run it: the sandbox
+ * nears the viewport, or the reader points at or tabs to Run. The local runner needs no
+ * preparing; switching to Pyodide and then pointing at Run still boots it early.
  */
-export function prewarmOnApproach(root: HTMLElement, engine: Engine): void {
-  if (!engine.prepare) return;
-  let done = false;
+export function prewarmOnApproach(root: HTMLElement, engines: readonly Engine[]): void {
+  if (!engines.some((e) => e.prepare)) return;
   const controller = new AbortController();
   const fire = () => {
-    if (done || root.dataset.engine !== engine.id) return;
-    done = true;
+    const engine = engines.find((e) => e.id === root.dataset.engine);
+    if (!engine?.prepare) return;
     observer?.disconnect();
     controller.abort();
-    engine.prepare!();
+    engine.prepare();
   };
   const observer =
     typeof IntersectionObserver === 'undefined'
