@@ -6,4 +6,6 @@ declare module 'virtual:monaco-css-url' {
 declare module 'virtual:pyodide-assets' {
   /** Site path of the copied pyodide package, ending with `/` (src/tools/pyodide-assets.ts). */
   export const pyodideAssetsUrl: string;
+  /** The pyodide package's lock-file `info` (ABI version…): the engine's empty lock file carries it. */
+  export const pyodideLockInfo: import('pyodide').LockfileInfo;
 }

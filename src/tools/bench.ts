@@ -5,9 +5,9 @@
  *     interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
  *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
- *   - pyodide: what the in-browser Python engine costs on a static host (no runner): bytes
- *     its first Run adds, first Run with an empty cache and with a warm HTTP cache (click →
- *     running, i.e. boot; click → exit), and a warm re-run on the same page
+ *   - pyodide: the in-browser Python engine on a static host (no runner): bytes on the wire,
+ *     click at page load → exit (empty and warm HTTP cache) with its boot steps, a prewarmed
+ *     first run, and a warm re-run's start (bench-pyodide.ts)
  *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
  *     (FastAPI server), tracing overhead on a gather of 100 tasks, and the interpreter
  *     floors (bench-runner.ts)
@@ -21,6 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Page } from '@playwright/test';
 import { createSiteHandler } from '../server/site.ts';
+import { benchPyodide } from './bench-pyodide.ts';
 import { benchRunner, stat, type Stat } from './bench-runner.ts';
 import { chromiumArgs, chromiumPath } from './chromium.ts';
 
@@ -103,63 +104,6 @@ async function benchEditor(browser: import('@playwright/test').Browser, url: str
   }
   await context.close();
   return { adds, clickToEditableMs: stat(samples) };
-}
-
-/** Click Run on a lesson's first Pyodide sandbox; ms until it is running and until it exits. */
-async function timeRun(page: Page): Promise<{ toRunningMs: number; toExitMs: number }> {
-  return page.evaluate(async () => {
-    const root = document.querySelector<HTMLElement>('[data-sandbox][data-engine="pyodide"]')!;
-    const until = async (state: string) => {
-      while (root.dataset.state !== state) await new Promise((resolve) => setTimeout(resolve, 2));
-      return performance.now();
-    };
-    const started = performance.now();
-    root.querySelector<HTMLButtonElement>('[data-action="run"]')!.click();
-    const running = await until('running');
-    const exited = await until('exited');
-    return { toRunningMs: running - started, toExitMs: exited - started };
-  });
-}
-
-/**
- * The Pyodide engine on a static host (the site without a runner): lesson 3's first
- * sandbox (two tasks, 0.3 s of awaited sleeps). Cold = a fresh browser profile; cached =
- * a new page with the HTTP cache warm (a returning reader); warm = the same page again.
- */
-async function benchPyodide(browser: import('@playwright/test').Browser, base: string) {
-  const url = `${base}/en/lessons/event-loop/`;
-  const cold: Array<{ toRunningMs: number; toExitMs: number }> = [];
-  let adds: Weight | undefined;
-  for (let i = 0; i < 3; i++) {
-    const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(url, { waitUntil: 'networkidle' });
-    const stop = recordWeight(page);
-    cold.push(await timeRun(page));
-    await page.waitForLoadState('networkidle');
-    const weight = await stop();
-    adds ??= weight;
-    await context.close();
-  }
-  const context = await browser.newContext();
-  const page = await context.newPage();
-  await page.goto(url, { waitUntil: 'networkidle' });
-  await timeRun(page); // fills the HTTP cache
-  const cached: Array<{ toRunningMs: number; toExitMs: number }> = [];
-  const warm: Array<{ toRunningMs: number; toExitMs: number }> = [];
-  for (let i = 0; i < 5; i++) {
-    await page.reload({ waitUntil: 'networkidle' });
-    cached.push(await timeRun(page));
-    for (let j = 0; j < 2; j++) warm.push(await timeRun(page));
-  }
-  await context.close();
-  const pick = (runs: typeof cold, key: 'toRunningMs' | 'toExitMs') => stat(runs.map((r) => r[key]));
-  return {
-    firstRunAdds: adds,
-    coldEmptyCache: { toRunningMs: pick(cold, 'toRunningMs'), toExitMs: pick(cold, 'toExitMs') },
-    coldCachedAssets: { toRunningMs: pick(cached, 'toRunningMs'), toExitMs: pick(cached, 'toExitMs') },
-    warmRerun: { toRunningMs: pick(warm, 'toRunningMs'), toExitMs: pick(warm, 'toExitMs') },
-  };
 }
 
 function timeBuild(): number | null {

@@ -6,7 +6,8 @@
  */
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadPyodide } from 'pyodide';
 import { defaultLimits } from '../../src/runner/limits.ts';
@@ -14,6 +15,8 @@ import { listSandboxIds, loadSandbox } from '../../src/sandbox/load-sandbox.ts';
 import { PyodideEngine } from '../../src/sandbox/engines/pyodide.ts';
 import { browserLimits, harnessFileNames, PyodideSession, type HarnessFiles } from '../../src/sandbox/engines/pyodide-session.ts';
 import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
+import { pyodidePackage } from '../../src/tools/pyodide-assets.ts';
+import { buildStdlibZip, type StdlibSummary } from '../../src/tools/pyodide-stdlib.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { summarize } from '../../src/timeline/summary.ts';
 
@@ -36,8 +39,26 @@ function run(files: Record<string, string>, entry: string) {
   return { ...result, stdout, stderr, trace };
 }
 
+let stdlib: { zip: Uint8Array; summary: StdlibSummary };
+
 before(async () => {
-  session = await PyodideSession.boot(loadPyodide, { harness: await harness() });
+  // As the built site boots it: the build's stdlib zip (with bytecode, fewer modules) and an
+  // empty lock file, so nothing but that standard library is there.
+  stdlib = await buildStdlibZip(loadPyodide, await harness());
+  const dir = await mkdtemp(path.join(tmpdir(), 'asynclab-stdlib-'));
+  const stdLibURL = path.join(dir, 'python_stdlib.zip');
+  await writeFile(stdLibURL, stdlib.zip);
+  session = await PyodideSession.boot((options) => loadPyodide({ ...options, stdLibURL }), { harness: await harness(), lockInfo: pyodidePackage().lockInfo });
+});
+
+test('the build\'s stdlib holds bytecode for what the boot imports, and none of what a worker cannot use', () => {
+  assert.ok(stdlib.summary.compiled >= 100, `only ${stdlib.summary.compiled} modules compiled`);
+  assert.ok(stdlib.summary.dropped > 0);
+  const names = String(session.evaluate("import zipfile, sys; '\\n'.join(zipfile.ZipFile(next(p for p in sys.path if p.endswith('.zip'))).namelist())")).split('\n');
+  for (const name of ['asyncio/base_events.pyc', 'asyncio/base_events.py', 'asyncio/tasks.pyc', 'traceback.pyc']) assert.ok(names.includes(name), `${name} missing`);
+  assert.ok(!names.some((n) => n.startsWith('_pyrepl/') || n.startsWith('ensurepip/')), 'dropped packages are still there');
+  // The running interpreter took asyncio from the bytecode, not by compiling the source.
+  assert.match(String(session.evaluate('import asyncio.base_events as b; b.__file__')), /asyncio\/base_events\.pyc$/);
 });
 
 test('the browser limits are the runner\'s', () => {
@@ -96,12 +117,41 @@ test('a warm interpreter starts each run afresh: names, clock, files and modules
   assert.equal(leftover.stdout, "['main.py']\n");
 });
 
+test('nothing a run defines or leaves running reaches the next run on the same interpreter', () => {
+  const first = run({ 'main.py': 'import asyncio\nsecret = 42\nasync def main():\n    while True:\n        print("x" * 1000)\n        await asyncio.sleep(0)\nasyncio.run(main())\n' }, 'main.py');
+  assert.equal(first.limit, 'output-limit', 'the first run ends inside a running event loop');
+  const second = run(
+    {
+      'main.py': [
+        'import asyncio',
+        'print("secret" in globals(), __name__)',
+        'async def main():',
+        '    await asyncio.sleep(0.01)',
+        '    return "loop ok"',
+        'print(asyncio.run(main()))',
+      ].join('\n'),
+    },
+    'main.py',
+  );
+  assert.equal(second.code, 0, second.stderr);
+  assert.equal(second.stdout, 'False __main__\nloop ok\n');
+});
+
+test('only the standard library is installed: a package import fails as it would without pip install', () => {
+  const result = run({ 'main.py': 'import numpy\n' }, 'main.py');
+  assert.equal(result.code, 1);
+  assert.match(result.stderr, /ModuleNotFoundError: No module named 'numpy'/);
+});
+
 test('exit codes and tracebacks read as python3 would print them', () => {
   const failed = run({ 'main.py': 'def f():\n    raise ValueError("boom")\nf()\n' }, 'main.py');
   assert.equal(failed.code, 1);
   assert.match(failed.stderr, /^Traceback \(most recent call last\):\n {2}File "\/work\/main.py", line 3/);
   assert.match(failed.stderr, /ValueError: boom/);
   assert.doesNotMatch(failed.stderr, /runpy|_asynclab/);
+  // Frames in the standard library keep their source lines (the zip keeps each .py beside its .pyc).
+  const inStdlib = run({ 'main.py': 'import asyncio\nasyncio.run(42)\n' }, 'main.py');
+  assert.match(inStdlib.stderr, /File "[^"]*asyncio\/\w+\.py", line \d+, in \w+\n {4}\S/);
   assert.equal(run({ 'main.py': 'import sys\nsys.exit(3)\n' }, 'main.py').code, 3);
 });
 

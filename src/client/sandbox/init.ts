@@ -5,7 +5,7 @@
  * deterministic; the reader may switch to another engine that can run it. Neither
  * Monaco nor any in-browser runtime is part of this bundle: they load on first use.
  */
-import { pyodideAssetsUrl } from 'virtual:pyodide-assets';
+import { pyodideAssetsUrl, pyodideLockInfo } from 'virtual:pyodide-assets';
 import { chooseEngine, type Engine } from '../../sandbox/engines/engine.ts';
 import { LocalEngine } from '../../sandbox/engines/local.ts';
 import { PyodideEngine } from '../../sandbox/engines/pyodide.ts';
@@ -13,6 +13,7 @@ import { RunnerClient } from '../../sandbox/engines/runner-client.ts';
 import { containerSupport, WebContainerEngine } from '../../sandbox/engines/webcontainer.ts';
 import { webContainerApi } from '../../sandbox/engines/webcontainer-api.ts';
 import { runnerMetaName } from '../../server/runner-meta.ts';
+import { prewarmOnApproach } from './prewarm.ts';
 import { SandboxView } from './view.ts';
 import { whyNoEngine } from './why-not.ts';
 
@@ -49,7 +50,7 @@ function pageEngines(): PageEngines {
   page = {
     engines: [
       new LocalEngine({ client, unavailable: localProblem ?? 'this page is served without the local runner' }),
-      new PyodideEngine({ assetsUrl: pyodideAssetsUrl }),
+      new PyodideEngine({ assetsUrl: pyodideAssetsUrl, lockInfo: pyodideLockInfo }),
       webcontainer,
     ],
     localProblem,
@@ -65,5 +66,6 @@ export function initSandboxes(): void {
     const view = new SandboxView(root);
     const { able, rejected } = chooseEngine(view.manifest, engines);
     view.start(able, able.length ? '' : whyNoEngine(view.manifest, rejected, view.strings, localProblem));
+    prewarmOnApproach(root, able);
   }
 }

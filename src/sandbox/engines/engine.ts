@@ -53,6 +53,8 @@ export type Support = { ok: true } | ({ ok: false } & Unsupported);
 export interface Engine {
   readonly id: EngineId;
   supports(manifest: SandboxManifest): Support;
+  /** Starts whatever a first run would wait for (an in-browser runtime), ahead of the reader's click. */
+  prepare?(): void;
   /** Runs to the end; aborting `signal` stops the run (it still ends with an `exit`). */
   run(files: SandboxFiles, manifest: SandboxManifest, signal: AbortSignal, options?: RunOptions): AsyncIterable<EngineEvent>;
 }

@@ -4,7 +4,7 @@
  * output and trace limits. Environment-neutral: the browser engine's worker drives it,
  * and so does the test suite under Node, which checks every lesson's claim on it.
  */
-import type { PyodideAPI, loadPyodide } from 'pyodide';
+import type { Lockfile, LockfileInfo, PyodideAPI, loadPyodide } from 'pyodide';
 
 /** The runner's defaults (src/runner/limits.ts, which imports Node APIs; a unit test keeps them equal). */
 export const browserLimits = { outputBytes: 1024 * 1024, traceBytes: 1024 * 1024, traceEvents: 10_000 } as const;
@@ -34,6 +34,24 @@ export interface SessionRunResult {
   limit: LimitCode | undefined;
 }
 
+/**
+ * A lock file that lists no package: sandboxes use the standard library only, so Pyodide
+ * need not fetch the package's own (119 kB, a request before the boot can finish).
+ */
+export function stdlibOnlyLockfile(info: LockfileInfo): Lockfile {
+  return { info, packages: {} };
+}
+
+export interface BootOptions {
+  indexURL?: string;
+  /** The package's lock-file info; without it Pyodide fetches pyodide-lock.json beside indexURL. */
+  lockInfo?: LockfileInfo;
+  harness: HarnessFiles;
+  interrupt?: Int32Array;
+  /** Called as each boot step ends, with when it started (`performance.now()`): for the benchmark. */
+  onPhase?: (name: string, start: number) => void;
+}
+
 const WORK = '/work';
 const HARNESS = '/asynclab-harness';
 
@@ -57,13 +75,18 @@ export class PyodideSession {
    * when the page is cross-origin isolated (so Stop can reach a busy run); otherwise a
    * private buffer still lets the session stop a run that hits a limit.
    */
-  static async boot(load: typeof loadPyodide, options: { indexURL?: string; harness: HarnessFiles; interrupt?: Int32Array }): Promise<PyodideSession> {
+  static async boot(load: typeof loadPyodide, options: BootOptions): Promise<PyodideSession> {
+    const now = () => performance.now();
+    const loadStarted = now();
     const py = await load({
       ...(options.indexURL ? { indexURL: options.indexURL } : {}),
+      ...(options.lockInfo ? { lockFileContents: stdlibOnlyLockfile(options.lockInfo) } : {}),
       env: { ASYNCLAB_WORK: WORK, ASYNCLAB_TRACE_FD: '-1', HOME: WORK, PYTHONHASHSEED: '0' },
       // Nothing from a package index: stdlib only, and no network to fetch from.
       packages: [],
     });
+    options.onPhase?.('loadPyodide', loadStarted);
+    const harnessStarted = now();
     const session = new PyodideSession(py, options.interrupt ?? new Int32Array(1));
     py.setInterruptBuffer(session.interrupt);
     py.FS.mkdirTree(HARNESS);
@@ -82,7 +105,13 @@ import _asynclab_js, _asynclab_browser, _asynclab_tracing
 _asynclab_browser.install(_asynclab_js.trace)
 _asynclab_tracing.install()
 `);
+    options.onPhase?.('harness', harnessStarted);
     return session;
+  }
+
+  /** Runs Python outside any sandbox run and returns its last expression (build tools use it). */
+  evaluate(code: string): unknown {
+    return this.py.runPython(code);
   }
 
   /** Python's version, for the status line. */

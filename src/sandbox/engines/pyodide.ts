@@ -2,19 +2,23 @@
  * The Pyodide engine: Python script sandboxes that need nothing but the standard
  * library run in the reader's browser, in a Web Worker (pyodide-worker.ts), with the
  * same tracing harness as the local runner — so the same timeline appears on a static
- * host. One worker per page, booted on the first Run and kept warm; one run at a time.
+ * host. One worker per page, booted when a Pyodide sandbox nears the viewport (or on the
+ * first Run) and kept warm; one run at a time.
  */
+import type { LockfileInfo } from 'pyodide';
 import { reason, type Reason } from '../../runner/reasons.ts';
 import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
 import { defaultTimeoutMs } from '../manifest-rules.ts';
 import type { Engine, EngineEvent, Support } from './engine.ts';
 import { EventQueue } from './event-queue.ts';
-import type { FromWorker, ToWorker } from './pyodide-protocol.ts';
+import type { BootPhase, FromWorker, ToWorker } from './pyodide-protocol.ts';
 import { browserLimits } from './pyodide-session.ts';
 
 export interface PyodideEngineOptions {
   /** Where the site serves the pyodide package's files (ends with `/`). */
   assetsUrl: string;
+  /** The package's lock-file info: with it, Pyodide does not fetch pyodide-lock.json. */
+  lockInfo?: LockfileInfo;
   /** Makes the worker; injectable so tests can count and inspect workers. */
   createWorker?: () => Worker;
   /** Whether Stop can interrupt a run in place (shared memory needs cross-origin isolation). */
@@ -60,6 +64,15 @@ export class PyodideEngine implements Engine {
     return this.live?.ready ?? false;
   }
 
+  /**
+   * Boots the interpreter ahead of a run (the page calls this when a Pyodide sandbox comes
+   * near the viewport, or the reader points at Run), so the reader's first Run finds it
+   * warm or part-way there. Idempotent; a failed boot is retried, and reported, by the run.
+   */
+  prepare(): void {
+    this.start();
+  }
+
   private start(): LiveWorker {
     if (this.live) return this.live;
     const worker = (this.options.createWorker ?? defaultWorker)();
@@ -67,7 +80,10 @@ export class PyodideEngine implements Engine {
     const buffer = shared ? new SharedArrayBuffer(4) : undefined;
     const booted = new Promise<void>((resolve, reject) => {
       const onMessage = (event: MessageEvent<FromWorker>) => {
-        if (event.data.type === 'booted') resolve();
+        if (event.data.type === 'booted') {
+          recordPhases(event.data.phases);
+          resolve();
+        }
         else if (event.data.type === 'boot-failed') reject(new Error(event.data.message));
         else return;
         worker.removeEventListener('message', onMessage);
@@ -77,7 +93,7 @@ export class PyodideEngine implements Engine {
     });
     const live: LiveWorker = { worker, booted, ready: false, interrupt: buffer ? new Int32Array(buffer) : undefined };
     booted.then(() => (live.ready = true), () => this.discard(live));
-    worker.postMessage({ type: 'boot', assetsUrl: this.options.assetsUrl, interrupt: buffer } satisfies ToWorker);
+    worker.postMessage({ type: 'boot', assetsUrl: this.options.assetsUrl, lockInfo: this.options.lockInfo, interrupt: buffer } satisfies ToWorker);
     this.live = live;
     return live;
   }
@@ -183,6 +199,18 @@ export class PyodideEngine implements Engine {
         stop(reason('stopped'));
         kill();
       }
+    }
+  }
+}
+
+/** The worker's boot steps as User Timing measures on the page (the benchmark reads them; DevTools shows them). */
+function recordPhases(phases: BootPhase[]): void {
+  if (typeof performance === 'undefined' || typeof performance.measure !== 'function') return;
+  for (const phase of phases) {
+    try {
+      performance.measure(`pyodide: ${phase.name}`, { start: phase.start - performance.timeOrigin, end: phase.end - performance.timeOrigin });
+    } catch {
+      // A clock that went backwards must not break a boot for a measurement.
     }
   }
 }
