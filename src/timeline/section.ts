@@ -51,7 +51,8 @@ function message(row: TimelineRow, strings: SectionStrings): string {
   return traced ? '' : strings.nothingTraced;
 }
 
-export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefix: string): { html: string; newest: Summary } {
+/** `compact`: the static page's form (no bar titles, no table; see RenderOptions.compact). */
+export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefix: string, options: { compact?: boolean } = {}): { html: string; newest: Summary } {
   const summaries = rows.map((row) => summarize(row.model));
   // Runs being compared share one time axis (each from its own first activity), so equal durations look equal.
   const axisUs = Math.max(...rows.map((r) => r.model.endUs - r.model.startUs));
@@ -74,7 +75,7 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
     // Nothing traced: no numbers (they would all read 0) and no empty axes, only what happened.
     const summaryText = traced ? ` <span class="tl-summary">${escapeHtml(describe(summary, strings))}</span>` : '';
     const chart = traced
-      ? `<div class="tl-scroll" tabindex="0" role="region" aria-label="${escapeHtml(row.caption)}">${renderTimelineChart(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>`
+      ? `<div class="tl-scroll" tabindex="0" role="region" aria-label="${escapeHtml(row.caption)}">${renderTimelineChart(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs, compact: options.compact === true })}</div>`
       : '';
     return `<figure class="tl-row" data-row="${i === 0 ? 'current' : 'previous'}"${traced ? '' : ' data-empty=""'}${row.outcome?.failed ? ' data-failed=""' : ''} data-wall-ms="${summary.wallMs}" data-peak-concurrency="${
       summary.peakConcurrency.request || summary.peakConcurrency.handler || summary.peakConcurrency.task
@@ -87,7 +88,7 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
     strings,
   );
   const table =
-    rows[0] && hasSpans(rows[0].model)
+    rows[0] && hasSpans(rows[0].model) && !options.compact
       ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>`
       : '';
   return { html: legend + parts.join('') + table, newest: summaries[0]! };

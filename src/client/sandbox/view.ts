@@ -7,7 +7,8 @@ import { describeReason } from '../../runner/reasons.ts';
 import type { Engine, EngineEvent, PreviewAccess } from '../../sandbox/engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
-import { loadEdits, saveEdits } from './edits.ts';
+import { hasEdits, loadEdits, saveEdits } from './edits.ts';
+import { loadSandboxData } from './data-loader.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
 import { ConsoleView, type ConsoleStrings } from './console-view.ts';
 import { TimelineView } from './timeline-view.ts';
@@ -41,12 +42,13 @@ export interface SandboxStrings extends WhyNotStrings {
   preview?: PreviewStrings;
 }
 
+/** What the page inlines per sandbox; files and the recorded trace load on intent (data-loader.ts). */
 export interface SandboxData {
   manifest: SandboxManifest;
-  files: SandboxFiles;
   strings: SandboxStrings;
   timeline: SectionStrings & { thisRun: string; previousRun: string };
-  recorded: { trace: string[]; caption: string } | null;
+  /** The recorded run's caption, or null when the sandbox has no recording. */
+  recordedCaption: string | null;
 }
 
 /** Sets a status sentence as text, with `backticked` commands shown as code (never parsed as HTML). */
@@ -76,7 +78,10 @@ export class SandboxView {
   private readonly root: HTMLElement;
   private readonly data: SandboxData;
   private readonly id: string;
-  private readonly edits: SandboxFiles;
+  private readonly edits: SandboxFiles = {};
+  /** The lesson's files, once loaded (`ensureData`). */
+  private original: SandboxFiles | undefined;
+  private loading: Promise<SandboxFiles> | undefined;
   private readonly editors = new Map<string, MountedEditor>();
   private mounting: Promise<void> | undefined;
   private engine: Engine | undefined;
@@ -95,7 +100,6 @@ export class SandboxView {
     this.root = root;
     this.id = root.dataset.sandbox!;
     this.data = JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as SandboxData;
-    this.edits = loadEdits(this.id, this.data.files);
     const q = (selector: string) => root.querySelector<HTMLElement>(selector)!;
     this.el = {
       run: q('[data-action="run"]'),
@@ -110,7 +114,29 @@ export class SandboxView {
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
     this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
     this.output = new ConsoleView(this.el.console, root.querySelector<HTMLElement>('[data-console-cut]'), this.data.strings.consoleCut, `${this.id}-output.txt`);
-    this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
+    this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recordedCaption, () => this.ensureData());
+  }
+
+  /**
+   * The sandbox's files and recorded trace, fetched once (on the first intent: pointer or
+   * focus in the sandbox, Run, Edit, export); then the reader's saved edits are checked
+   * against the files and the recorded timeline is drawn in full.
+   */
+  private ensureData(): Promise<SandboxFiles> {
+    this.loading ??= loadSandboxData(this.root.dataset.sandboxSrc!).then(
+      ({ files, recorded }) => {
+        this.original = files;
+        Object.assign(this.edits, loadEdits(this.id, files));
+        this.showEdited();
+        this.timeline.showRecorded(recorded);
+        return files;
+      },
+      (err: unknown) => {
+        this.loading = undefined; // the next intent tries again
+        throw err;
+      },
+    );
+    return this.loading;
   }
 
   get strings(): SandboxStrings {
@@ -136,9 +162,17 @@ export class SandboxView {
     for (const block of this.root.querySelectorAll<HTMLElement>('.sandbox-file pre')) {
       block.addEventListener('click', () => void this.openEditors(true));
     }
-    this.showEdited();
+    // Intent: the data starts loading as the reader reaches for the sandbox, before the click.
+    for (const type of ['pointerenter', 'focusin', 'touchstart']) {
+      this.root.addEventListener(type, () => void this.ensureData().catch(() => undefined), { once: true, passive: true });
+    }
     // The reader edited this sandbox before: show their code, not the original.
-    if (Object.keys(this.edits).length) void this.openEditors(false);
+    if (hasEdits(this.id)) {
+      void this.ensureData().then(
+        () => (Object.keys(this.edits).length ? this.openEditors(false) : undefined),
+        () => undefined,
+      );
+    }
 
     if (!engine) {
       (this.el.run as HTMLButtonElement).disabled = true;
@@ -176,8 +210,8 @@ export class SandboxView {
   }
 
   /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
-  private currentFiles(): SandboxFiles {
-    const files: SandboxFiles = { ...this.data.files, ...this.edits };
+  private async currentFiles(): Promise<SandboxFiles> {
+    const files: SandboxFiles = { ...(await this.ensureData()), ...this.edits };
     for (const [name, editor] of this.editors) files[name] = editor.getValue();
     return files;
   }
@@ -185,6 +219,15 @@ export class SandboxView {
   private openEditors(focus: boolean): Promise<void> {
     this.mounting ??= (async () => {
       this.root.dataset.editor = 'loading';
+      let original: SandboxFiles;
+      try {
+        original = await this.ensureData();
+      } catch (err) {
+        delete this.root.dataset.editor;
+        this.mounting = undefined;
+        setSentence(this.el.status, (err as Error).message);
+        return;
+      }
       // Phones and tablets get a plain textarea: Monaco is heavy and weak under a thumb.
       const light = prefersLightEditor();
       const mountEditor = light ? mountTextarea : (await loadEditorKit()).mountEditor;
@@ -195,7 +238,7 @@ export class SandboxView {
         panel.hidden = false; // measure the real box, even on a background tab
         const editor = mountEditor({
           replaces: block,
-          value: this.edits[file] ?? this.data.files[file]!,
+          value: this.edits[file] ?? original[file]!,
           language: languageOf(file),
           label: fill(this.data.strings.editorLabel, { file }),
           onChange: (value) => this.recordEdit(file, value),
@@ -220,7 +263,7 @@ export class SandboxView {
   }
 
   private recordEdit(file: string, value: string): void {
-    if (value === this.data.files[file]) delete this.edits[file];
+    if (value === this.original?.[file]) delete this.edits[file];
     else this.edits[file] = value;
     saveEdits(this.id, this.edits);
     this.showEdited();
@@ -229,7 +272,7 @@ export class SandboxView {
   private reset(): void {
     for (const file of Object.keys(this.edits)) delete this.edits[file];
     saveEdits(this.id, this.edits);
-    for (const [file, editor] of this.editors) editor.setValue(this.data.files[file]!);
+    for (const [file, editor] of this.editors) editor.setValue(this.original?.[file] ?? editor.getValue());
     this.showEdited();
   }
 
@@ -348,9 +391,10 @@ export class SandboxView {
     const toggle = this.previewToggle?.querySelector('input');
     if (toggle) toggle.disabled = true;
     this.el.stop.hidden = false;
-    this.timeline.begin();
     try {
-      for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
+      const files = await this.currentFiles(); // the first Run may be what loads them
+      this.timeline.begin();
+      for await (const event of engine.run(files, this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
