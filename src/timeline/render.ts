@@ -212,7 +212,7 @@ function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrin
     // A task's span is its lifetime, drawn outlined; the steps it ran (if any were long enough to record) are solid on top.
     const cls = `tl-span tl-${lane.kind}${lane.kind === 'task' ? ' tl-lifetime' : ''}${s.open ? ' tl-open' : ''}`;
     parts.push(
-      `<rect class="${cls}"${seg(`${index}-${j}`)} x="${n(x(s.start))}" y="1" width="${n(Math.max(0, x(s.end) - x(s.start)))}" height="${LANE_H - 2}">${title(() => spanTitle(lane, s, strings, at))}</rect>`,
+      `<rect class="${cls}"${seg(`${index}-${j}`)} x="${n(x(s.start))}" y="1" width="${n(Math.max(0, x(s.end) - x(s.start)))}" height="${LANE_H - 2}"${compact ? '/>' : `>${title(() => spanTitle(lane, s, strings, at))}</rect>`}`,
     );
   }
   for (const s of lane.runs) {
@@ -247,19 +247,21 @@ function groupStrip(group: LaneGroup, scalePeak: number, axis: Axis, strings: Ti
   ]);
   edges.sort((a, b) => a.at - b.at || a.step - b.step);
   const y = (count: number) => n(LANE_H - 1 - (count / peak) * (LANE_H - 2));
+  // A step curve: across at the current count, then up or down to the next (H and V keep it short).
   let d = '';
   let now = 0;
   for (const edge of edges) {
     const px = n(axis.x(edge.at));
-    d += `${d ? 'L' : 'M'}${px} ${y(now)}`;
+    d += d ? `H${px}` : `M${px} ${y(now)}`;
     now += edge.step;
-    d += `L${px} ${y(now)}`;
+    d += `V${y(now)}`;
   }
   const first = Math.min(...spans.map((s) => s.start));
   const last = Math.max(...spans.map((s) => s.end));
   const title = `${fill(strings.laneGroup, { count: group.lanes.length, name: `${strings.kinds[group.kind]} ${group.name}`, peak: peakConcurrency(spans) })} · ${at(first)} → ${at(last)}`;
   // A tick where each span starts: a 1 ms probe is invisible as area, not as a tick.
-  const ticks = spans.map((s) => `<line class="tl-start" x1="${n(axis.x(s.start))}" x2="${n(axis.x(s.start))}" y1="1" y2="${LANE_H - 1}"/>`).join('');
+  // One path of vertical strokes, not an element per tick: a 30-probe group stays small.
+  const ticks = `<path class="tl-start" d="${spans.map((s) => `M${n(axis.x(s.start))} 1V${LANE_H - 1}`).join('')}"/>`;
   return `<g class="tl-area tl-${group.kind}"><path d="${d}Z"/>${ticks}${compact ? '' : `<title>${escapeHtml(title)}</title>`}</g>`;
 }
 

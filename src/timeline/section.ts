@@ -14,6 +14,8 @@ export interface SectionStrings extends TimelineStrings {
   /** with {count}, {wall}, {peak} */
   group: string;
   showTable: string;
+  /** In the static page's table placeholder: the table comes with the page's script (compact drawing). */
+  tableLater: string;
   /** A run that ended normally but traced nothing. */
   nothingTraced: string;
   /** A run that ended abnormally (exit code, limit, stop) before anything was traced, with {outcome}: the status line. */
@@ -87,9 +89,12 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
     rows.map((r) => r.model),
     strings,
   );
+  // Compact: the table's place is kept (the full drawing swaps it in without moving anything), and says where it comes from.
   const table =
-    rows[0] && hasSpans(rows[0].model) && !options.compact
-      ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>`
+    rows[0] && hasSpans(rows[0].model)
+      ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${
+          options.compact ? `<p class="tl-note">${escapeHtml(strings.tableLater)}</p>` : renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })
+        }</details>`
       : '';
   return { html: legend + parts.join('') + table, newest: summaries[0]! };
 }

@@ -18,13 +18,13 @@ test('no sandbox data before any interaction; the first Run fetches it once and 
   expect(fetched).toEqual([]);
   // Nothing of the data is inlined: the page names where it lives, versioned by its content.
   const inline = JSON.parse((await box.locator('[data-sandbox-data]').textContent())!) as Record<string, unknown>;
-  expect(Object.keys(inline).sort()).toEqual(['manifest', 'recordedCaption', 'strings', 'timeline']);
+  expect(Object.keys(inline).sort()).toEqual(['manifest', 'recordedCaption']);
   await expect(box).toHaveAttribute('data-sandbox-src', /^\/sandbox-data\/async-def-vs-def\.json\?v=[0-9a-f]{12}$/);
   // The static drawing is compact: the chart and its summary, no per-bar titles, no table.
   const timeline = box.locator('[data-timeline]');
   await expect(timeline.locator('.tl-chart')).toHaveAttribute('aria-label', /wall time/);
   await expect(timeline.locator('.tl-chart title')).toHaveCount(0);
-  await expect(timeline.locator('.tl-details')).toHaveCount(0);
+  await expect(timeline.locator('.tl-details table')).toHaveCount(0);
 
   await box.getByRole('button', { name: 'Run', exact: true }).click();
   await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 40_000 });
@@ -33,7 +33,7 @@ test('no sandbox data before any interaction; the first Run fetches it once and 
   // The recording became the comparison row, drawn in full; the new run has its table.
   await expect(timeline.locator('[data-row="previous"] .tl-chart')).toBeVisible();
   await expect(timeline.locator('[data-row="current"] rect title').first()).toBeAttached();
-  await expect(timeline.locator('.tl-details')).toHaveCount(1);
+  await expect(timeline.locator('.tl-details table')).toHaveCount(1);
 });
 
 test('reaching for a sandbox (pointer or focus) loads its data, and only its own', async ({ page }) => {

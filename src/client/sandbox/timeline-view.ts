@@ -27,19 +27,13 @@ export class TimelineView {
 
   private readonly recordedCaption: string | null;
 
-  /**
-   * `recordedCaption`: the caption of the page's recorded run, whose trace arrives later
-   * (`showRecorded`); `load` fetches it, for an export asked for before anything else did.
-   */
-  constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recordedCaption: string | null, load: () => Promise<unknown>) {
+  /** `recordedCaption`: the caption of the page's recorded run, whose trace arrives later (`showRecorded`). */
+  constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recordedCaption: string | null) {
     this.root = root;
     this.id = id;
     this.body = root.querySelector<HTMLElement>('[data-timeline-body]')!;
     this.strings = strings;
     this.recordedCaption = recordedCaption;
-    const exportButton = root.querySelector<HTMLButtonElement>('[data-action="export"]')!;
-    exportButton.hidden = false;
-    exportButton.addEventListener('click', () => void load().then(() => this.export(), () => undefined));
   }
 
   /**
@@ -130,7 +124,8 @@ export class TimelineView {
     }
   }
 
-  private export(): void {
+  /** Downloads what is shown (the newest run, else the recording) as a Chrome trace for Perfetto. */
+  export(): void {
     if (!this.shown) return;
     const json = JSON.stringify(toChromeTrace(this.shown.model, `AsyncLab · ${this.id}`));
     const link = Object.assign(document.createElement('a'), {

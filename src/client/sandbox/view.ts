@@ -11,7 +11,7 @@ import { hasEdits, loadEdits, saveEdits } from './edits.ts';
 import { loadSandboxData } from './data-loader.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
 import { ConsoleView, type ConsoleStrings } from './console-view.ts';
-import { TimelineView } from './timeline-view.ts';
+import type { TimelineView } from './timeline-view.ts';
 import { mountTextarea, prefersLightEditor } from './textarea-editor.ts';
 import type { WhyNotStrings } from './why-not.ts';
 import type { SectionStrings } from '../../timeline/section.ts';
@@ -42,7 +42,7 @@ export interface SandboxStrings extends WhyNotStrings {
   preview?: PreviewStrings;
 }
 
-/** What the page inlines per sandbox; files and the recorded trace load on intent (data-loader.ts). */
+/** What the page inlines: per sandbox its manifest, once per page the words; files and the recorded trace load on intent (data-loader.ts). */
 export interface SandboxData {
   manifest: SandboxManifest;
   strings: SandboxStrings;
@@ -73,6 +73,14 @@ const loadEditorKit = () => (editorKit ??= import('./editor.ts'));
 // The live-preview panels: loaded only when a server run with a preview is ready.
 let previewKit: Promise<typeof import('./preview-panel.ts')> | undefined;
 const loadPreviewKit = () => (previewKit ??= import('./preview-panel.ts'));
+// The live timeline (trace model, renderer, Perfetto export): loaded with the sandbox's data or
+// on the first Run; until then the page's static drawing stands.
+let timelineKit: Promise<typeof import('./timeline-view.ts')> | undefined;
+const loadTimelineKit = () => (timelineKit ??= import('./timeline-view.ts'));
+
+let strings: Pick<SandboxData, 'strings' | 'timeline'> | undefined;
+/** The page's one copy of the sandbox words (src/sandbox/client-strings.ts). */
+const pageStrings = () => (strings ??= JSON.parse(document.querySelector('[data-sandbox-strings]')!.textContent!) as Pick<SandboxData, 'strings' | 'timeline'>);
 
 export class SandboxView {
   private readonly root: HTMLElement;
@@ -89,7 +97,8 @@ export class SandboxView {
   /** The live preview of the current (or last) run, and which run it belongs to. */
   private preview: import('./preview-panel.ts').MountedPreview | undefined;
   private runNumber = 0;
-  private readonly timeline: TimelineView;
+  private timeline: TimelineView | undefined;
+  private timelineLoading: Promise<TimelineView> | undefined;
   private readonly output: ConsoleView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
@@ -99,7 +108,7 @@ export class SandboxView {
   constructor(root: HTMLElement) {
     this.root = root;
     this.id = root.dataset.sandbox!;
-    this.data = JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as SandboxData;
+    this.data = { ...pageStrings(), ...(JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as Pick<SandboxData, 'manifest' | 'recordedCaption'>) };
     const q = (selector: string) => root.querySelector<HTMLElement>(selector)!;
     this.el = {
       run: q('[data-action="run"]'),
@@ -114,7 +123,30 @@ export class SandboxView {
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
     this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
     this.output = new ConsoleView(this.el.console, root.querySelector<HTMLElement>('[data-console-cut]'), this.data.strings.consoleCut, `${this.id}-output.txt`);
-    this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recordedCaption, () => this.ensureData());
+  }
+
+  private timelineReady(): Promise<TimelineView> {
+    this.timelineLoading ??= loadTimelineKit().then(
+      ({ TimelineView }) => (this.timeline = new TimelineView(this.root.querySelector<HTMLElement>('[data-timeline]')!, this.id, this.data.timeline, this.data.recordedCaption)),
+      (err: unknown) => {
+        this.timelineLoading = undefined;
+        throw err;
+      },
+    );
+    return this.timelineLoading;
+  }
+
+  /** "Open in Perfetto": needs the trace (the recording's, until a run replaces it) and the exporter. */
+  private wireExport(): void {
+    const button = this.root.querySelector<HTMLButtonElement>('[data-timeline] [data-action="export"]');
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener('click', () => {
+      void Promise.all([this.timelineReady(), this.ensureData()]).then(
+        ([timeline]) => timeline.export(),
+        (err: Error) => setSentence(this.el.status, err.message),
+      );
+    });
   }
 
   /**
@@ -128,7 +160,10 @@ export class SandboxView {
         this.original = files;
         Object.assign(this.edits, loadEdits(this.id, files));
         this.showEdited();
-        this.timeline.showRecorded(recorded);
+        void this.timelineReady().then(
+          (timeline) => timeline.showRecorded(recorded),
+          () => undefined,
+        );
         return files;
       },
       (err: unknown) => {
@@ -156,6 +191,7 @@ export class SandboxView {
     const engine = engines[0];
     this.engine = engine;
     this.wireTabs();
+    this.wireExport();
     this.el.edit.hidden = false;
     this.el.edit.addEventListener('click', () => void this.openEditors(true));
     this.el.reset.addEventListener('click', () => this.reset());
@@ -308,7 +344,7 @@ export class SandboxView {
         this.append(event.data, event.type);
         break;
       case 'trace':
-        this.timeline.add(event.data);
+        this.timeline?.add(event.data);
         break;
       case 'ready':
         if (event.preview) void this.openPreview(event.preview, this.runNumber);
@@ -320,7 +356,7 @@ export class SandboxView {
         const engineName = this.engine ? (strings.engines[this.engine.id] ?? this.engine.id) : '';
         this.el.status.textContent = `${line} · ${fill(strings.ranWith, { engine: engineName })}`;
         this.root.dataset.state = event.reason ? event.reason.code : 'exited';
-        this.timeline.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
+        this.timeline?.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
         break;
       }
       case 'error': {
@@ -335,7 +371,7 @@ export class SandboxView {
         setSentence(this.el.status, sentence);
         this.append(`${sentence}\n`, 'note');
         this.root.dataset.state = event.code;
-        this.timeline.settle({ failed: true, text: sentence });
+        this.timeline?.settle({ failed: true, text: sentence });
         break;
       }
       default:
@@ -393,13 +429,14 @@ export class SandboxView {
     this.el.stop.hidden = false;
     try {
       const files = await this.currentFiles(); // the first Run may be what loads them
-      this.timeline.begin();
+      await this.timelineReady();
+      this.timeline!.begin();
       for await (const event of engine.run(files, this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
       this.output.flush(true);
-      this.timeline.end();
+      this.timeline?.end();
       this.controller = undefined;
       if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;
