@@ -269,7 +269,8 @@ function laneRow(lane: Lane, index: string, name: string, axis: Axis, strings: T
   const full = laneName(lane, strings);
   // The full name as a tooltip only where the label column may cut it (about 20 characters fit); a
   // lane inside a group needs none, its group row says the shared name.
-  const title = full.length > LABEL_FITS && full === name ? ` title="${escapeHtml(full)}"` : '';
+  // Compact (the static page): no tooltip; the full drawing that replaces it has them.
+  const title = !compact && full.length > LABEL_FITS && full === name ? ` title="${escapeHtml(full)}"` : '';
   return `<div class="tl-lane" data-kind="${lane.kind}"><span class="tl-label"${title}>${escapeHtml(name)}</span>${strip(laneStrip(lane, index, axis, strings, at, compact))}</div>`;
 }
 

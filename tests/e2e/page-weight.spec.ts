@@ -16,6 +16,8 @@ test('no sandbox data before any interaction; the first Run fetches it once and 
   const box = page.locator('[data-sandbox="async-def-vs-def"]');
   await expect(box.locator('[data-action="run"]')).toBeEnabled();
   expect(fetched).toEqual([]);
+  // Nor the sandbox client: it loads when the reader nears a sandbox (this one is below the fold).
+  await expect(page.locator('[data-sandbox][data-wired]')).toHaveCount(0);
   // Nothing of the data is inlined: the page names where it lives, versioned by its content.
   const inline = JSON.parse((await box.locator('[data-sandbox-data]').textContent())!) as Record<string, unknown>;
   expect(Object.keys(inline).sort()).toEqual(['manifest', 'recordedCaption']);

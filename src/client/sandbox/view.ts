@@ -202,6 +202,8 @@ export class SandboxView {
     for (const type of ['pointerenter', 'focusin', 'touchstart']) {
       this.root.addEventListener(type, () => void this.ensureData().catch(() => undefined), { once: true, passive: true });
     }
+    // Wired because the pointer or focus is already here (boot.ts): that was the intent.
+    if (this.root.matches(':hover') || this.root.contains(document.activeElement)) void this.ensureData().catch(() => undefined);
     // The reader edited this sandbox before: show their code, not the original.
     if (hasEdits(this.id)) {
       void this.ensureData().then(
