@@ -12,6 +12,7 @@ import { knownComponentsPlugin, sandboxFolderExists } from './src/content/known-
 import { lessonComponentNames } from './src/content/lesson-components.ts';
 import { isolationHeaders } from './src/server/headers.ts';
 import { codeThemes } from './src/styles/code-themes.ts';
+import { tokenClassTransformer } from './src/styles/code-tokens.ts';
 import { devMonacoCssUrl, lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
 import { pyodideAssets } from './src/tools/pyodide-assets.ts';
 
@@ -51,6 +52,8 @@ export default defineConfig({
       // Both themes are emitted as CSS variables; global.css picks one per theme.
       defaultColor: false,
       wrap: false,
+      // Token colours as shared classes, not thousands of inline styles (code-tokens.ts).
+      transformers: [tokenClassTransformer()],
     },
   },
   // Cross-origin isolation in dev and preview too (WebContainers need it).

@@ -62,6 +62,11 @@ export interface RenderOptions {
   /** Draw the time axis this many µs long, from the first activity (to align two runs being compared). */
   axisUs?: number;
   idPrefix: string;
+  /**
+   * For the static page: no per-bar titles and no table links (`data-seg`), which made a
+   * lesson's recorded timelines most of its weight. The live page draws the full chart.
+   */
+  compact?: boolean;
 }
 
 /** The strip's drawing box: 1000 units across (stretched to the row), 20 high. */
@@ -198,14 +203,16 @@ function strip(content: string): string {
   return `<svg class="tl-plot" viewBox="0 0 ${PLOT_W} ${LANE_H}" preserveAspectRatio="none" aria-hidden="true">${content}</svg>`;
 }
 
-function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrings, at: At): string {
+function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrings, at: At, compact: boolean): string {
   const { x } = axis;
+  const title = (text: () => string) => (compact ? '' : `<title>${escapeHtml(text())}</title>`);
+  const seg = (id: string) => (compact ? '' : ` data-seg="${escapeHtml(id)}"`);
   const parts: string[] = [];
   for (const [j, s] of lane.spans.entries()) {
     // A task's span is its lifetime, drawn outlined; the steps it ran (if any were long enough to record) are solid on top.
     const cls = `tl-span tl-${lane.kind}${lane.kind === 'task' ? ' tl-lifetime' : ''}${s.open ? ' tl-open' : ''}`;
     parts.push(
-      `<rect class="${cls}" data-seg="${escapeHtml(`${index}-${j}`)}" x="${n(x(s.start))}" y="1" width="${n(Math.max(0, x(s.end) - x(s.start)))}" height="${LANE_H - 2}"><title>${escapeHtml(spanTitle(lane, s, strings, at))}</title></rect>`,
+      `<rect class="${cls}"${seg(`${index}-${j}`)} x="${n(x(s.start))}" y="1" width="${n(Math.max(0, x(s.end) - x(s.start)))}" height="${LANE_H - 2}"${compact ? '/>' : `>${title(() => spanTitle(lane, s, strings, at))}</rect>`}`,
     );
   }
   for (const s of lane.runs) {
@@ -217,10 +224,10 @@ function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrin
     const out = sent(group);
     const cls = `tl-mark ${out ? 'tl-out' : 'tl-in'}${group.length > 1 ? ' tl-merged' : ''}`;
     parts.push(
-      `<g class="${cls}" data-seg="${escapeHtml(`${index}-i${k}`)}"${group.length > 1 ? ` data-count="${group.length}"` : ''}>` +
+      `<g class="${cls}"${seg(`${index}-i${k}`)}${group.length > 1 ? ` data-count="${group.length}"` : ''}>` +
         `<line class="tl-hit" x1="${where}" x2="${where}" y1="0" y2="${LANE_H}"/>` +
         `<line class="tl-tickmark" x1="${where}" x2="${where}" y1="1" y2="${out ? LANE_H / 2 : LANE_H - 1}"/>` +
-        `<title>${escapeHtml(instantTitle(lane, group, strings, at))}</title></g>`,
+        `${title(() => instantTitle(lane, group, strings, at))}</g>`,
     );
   }
   return parts.join('');
@@ -231,7 +238,7 @@ function laneStrip(lane: Lane, index: string, axis: Axis, strings: TimelineStrin
  * curve. Full height is the largest peak of any group in the chart, so five requests at once
  * stand five times taller than five one after another.
  */
-function groupStrip(group: LaneGroup, scalePeak: number, axis: Axis, strings: TimelineStrings, at: At): string {
+function groupStrip(group: LaneGroup, scalePeak: number, axis: Axis, strings: TimelineStrings, at: At, compact: boolean): string {
   const spans = group.lanes.flatMap((l) => l.spans);
   const peak = Math.max(1, scalePeak);
   const edges = spans.flatMap((s) => [
@@ -240,28 +247,31 @@ function groupStrip(group: LaneGroup, scalePeak: number, axis: Axis, strings: Ti
   ]);
   edges.sort((a, b) => a.at - b.at || a.step - b.step);
   const y = (count: number) => n(LANE_H - 1 - (count / peak) * (LANE_H - 2));
+  // A step curve: across at the current count, then up or down to the next (H and V keep it short).
   let d = '';
   let now = 0;
   for (const edge of edges) {
     const px = n(axis.x(edge.at));
-    d += `${d ? 'L' : 'M'}${px} ${y(now)}`;
+    d += d ? `H${px}` : `M${px} ${y(now)}`;
     now += edge.step;
-    d += `L${px} ${y(now)}`;
+    d += `V${y(now)}`;
   }
   const first = Math.min(...spans.map((s) => s.start));
   const last = Math.max(...spans.map((s) => s.end));
   const title = `${fill(strings.laneGroup, { count: group.lanes.length, name: `${strings.kinds[group.kind]} ${group.name}`, peak: peakConcurrency(spans) })} · ${at(first)} → ${at(last)}`;
   // A tick where each span starts: a 1 ms probe is invisible as area, not as a tick.
-  const ticks = spans.map((s) => `<line class="tl-start" x1="${n(axis.x(s.start))}" x2="${n(axis.x(s.start))}" y1="1" y2="${LANE_H - 1}"/>`).join('');
-  return `<g class="tl-area tl-${group.kind}"><path d="${d}Z"/>${ticks}<title>${escapeHtml(title)}</title></g>`;
+  // One path of vertical strokes, not an element per tick: a 30-probe group stays small.
+  const ticks = `<path class="tl-start" d="${spans.map((s) => `M${n(axis.x(s.start))} 1V${LANE_H - 1}`).join('')}"/>`;
+  return `<g class="tl-area tl-${group.kind}"><path d="${d}Z"/>${ticks}${compact ? '' : `<title>${escapeHtml(title)}</title>`}</g>`;
 }
 
-function laneRow(lane: Lane, index: string, name: string, axis: Axis, strings: TimelineStrings, at: At): string {
+function laneRow(lane: Lane, index: string, name: string, axis: Axis, strings: TimelineStrings, at: At, compact: boolean): string {
   const full = laneName(lane, strings);
   // The full name as a tooltip only where the label column may cut it (about 20 characters fit); a
   // lane inside a group needs none, its group row says the shared name.
-  const title = full.length > LABEL_FITS && full === name ? ` title="${escapeHtml(full)}"` : '';
-  return `<div class="tl-lane" data-kind="${lane.kind}"><span class="tl-label"${title}>${escapeHtml(name)}</span>${strip(laneStrip(lane, index, axis, strings, at))}</div>`;
+  // Compact (the static page): no tooltip; the full drawing that replaces it has them.
+  const title = !compact && full.length > LABEL_FITS && full === name ? ` title="${escapeHtml(full)}"` : '';
+  return `<div class="tl-lane" data-kind="${lane.kind}"><span class="tl-label"${title}>${escapeHtml(name)}</span>${strip(laneStrip(lane, index, axis, strings, at, compact))}</div>`;
 }
 
 /** A tick's time, as short as it is exact: ticks fall on round values (`500 ms`, `1 s`, `1.5 s`), so no `1.00 s`. */
@@ -299,14 +309,15 @@ export function renderTimelineChart(model: TraceModel, summary: Summary, strings
   const index = (lane: Lane) => `${options.idPrefix}-${drawn.indexOf(lane)}`;
   const scalePeak = Math.max(1, ...rows.map((row) => (row.type === 'group' ? peakConcurrency(row.group.lanes.flatMap((l) => l.spans)) : 0)));
   const body = rows.map((row) => {
-    if (row.type === 'lane') return laneRow(row.lane, index(row.lane), laneName(row.lane, strings), axis, strings, at);
+    const compact = options.compact === true;
+    if (row.type === 'lane') return laneRow(row.lane, index(row.lane), laneName(row.lane, strings), axis, strings, at, compact);
     const { group } = row;
     const label = `${strings.kinds[group.kind]} ${group.name}`;
     // The shared name first, the kind after it: where a narrow column cuts, it cuts the kind, which the colour also tells.
-    const members = group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at)).join('');
+    const members = group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at, compact)).join('');
     return (
       `<details class="tl-group" data-kind="${group.kind}" data-count="${group.lanes.length}"><summary class="tl-lane tl-group-row" data-kind="${group.kind}">` +
-      `<span class="tl-label" title="${escapeHtml(label)}"><span class="tl-count">×${group.lanes.length}</span> ${escapeHtml(group.name)} <span class="tl-kind">${escapeHtml(strings.kinds[group.kind])}</span></span>${strip(groupStrip(group, scalePeak, axis, strings, at))}</summary>` +
+      `<span class="tl-label" title="${escapeHtml(label)}"><span class="tl-count">×${group.lanes.length}</span> ${escapeHtml(group.name)} <span class="tl-kind">${escapeHtml(strings.kinds[group.kind])}</span></span>${strip(groupStrip(group, scalePeak, axis, strings, at, compact))}</summary>` +
       `<div class="tl-members">${members}</div></details>`
     );
   });

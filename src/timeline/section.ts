@@ -14,6 +14,8 @@ export interface SectionStrings extends TimelineStrings {
   /** with {count}, {wall}, {peak} */
   group: string;
   showTable: string;
+  /** In the static page's table placeholder: the table comes with the page's script (compact drawing). */
+  tableLater: string;
   /** A run that ended normally but traced nothing. */
   nothingTraced: string;
   /** A run that ended abnormally (exit code, limit, stop) before anything was traced, with {outcome}: the status line. */
@@ -51,7 +53,8 @@ function message(row: TimelineRow, strings: SectionStrings): string {
   return traced ? '' : strings.nothingTraced;
 }
 
-export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefix: string): { html: string; newest: Summary } {
+/** `compact`: the static page's form (no bar titles, no table; see RenderOptions.compact). */
+export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefix: string, options: { compact?: boolean } = {}): { html: string; newest: Summary } {
   const summaries = rows.map((row) => summarize(row.model));
   // Runs being compared share one time axis (each from its own first activity), so equal durations look equal.
   const axisUs = Math.max(...rows.map((r) => r.model.endUs - r.model.startUs));
@@ -74,7 +77,7 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
     // Nothing traced: no numbers (they would all read 0) and no empty axes, only what happened.
     const summaryText = traced ? ` <span class="tl-summary">${escapeHtml(describe(summary, strings))}</span>` : '';
     const chart = traced
-      ? `<div class="tl-scroll" tabindex="0" role="region" aria-label="${escapeHtml(row.caption)}">${renderTimelineChart(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs })}</div>`
+      ? `<div class="tl-scroll" tabindex="0" role="region" aria-label="${escapeHtml(row.caption)}">${renderTimelineChart(row.model, summary, strings, { idPrefix: `${idPrefix}-${i}`, axisUs, compact: options.compact === true })}</div>`
       : '';
     return `<figure class="tl-row" data-row="${i === 0 ? 'current' : 'previous'}"${traced ? '' : ' data-empty=""'}${row.outcome?.failed ? ' data-failed=""' : ''} data-wall-ms="${summary.wallMs}" data-peak-concurrency="${
       summary.peakConcurrency.request || summary.peakConcurrency.handler || summary.peakConcurrency.task
@@ -86,9 +89,12 @@ export function renderRows(rows: TimelineRow[], strings: SectionStrings, idPrefi
     rows.map((r) => r.model),
     strings,
   );
+  // Compact: the table's place is kept (the full drawing swaps it in without moving anything), and says where it comes from.
   const table =
     rows[0] && hasSpans(rows[0].model)
-      ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })}</details>`
+      ? `<details class="tl-details"><summary>${escapeHtml(strings.showTable)}</summary>${
+          options.compact ? `<p class="tl-note">${escapeHtml(strings.tableLater)}</p>` : renderTimelineTable(rows[0].model, strings, `${idPrefix}-0`, { axisUs })
+        }</details>`
       : '';
   return { html: legend + parts.join('') + table, newest: summaries[0]! };
 }

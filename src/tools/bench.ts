@@ -18,57 +18,86 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gzipSync } from 'node:zlib';
-import { chromium, type Page } from '@playwright/test';
+import { chromium, type Browser, type Page } from '@playwright/test';
+import { loadSandbox } from '../sandbox/load-sandbox.ts';
 import { createSiteHandler } from '../server/site.ts';
 import { benchPyodide } from './bench-pyodide.ts';
 import { benchRunner, stat, type Stat } from './bench-runner.ts';
+import { starlightSite } from './bench-starlight.ts';
+import { initialWeight, recordWeight, type Weight } from './bench-weight.ts';
 import { chromiumArgs, chromiumPath } from './chromium.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const dist = path.join(root, 'dist');
+const lessonsDir = path.join(root, 'content', 'lessons');
 
-type Kind = 'html' | 'css' | 'js' | 'other';
-type Weight = Record<Kind | 'total', { files: number; bytes: number; gzip: number }>;
-
-function emptyWeight(): Weight {
-  const zero = () => ({ files: 0, bytes: 0, gzip: 0 });
-  return { html: zero(), css: zero(), js: zero(), other: zero(), total: zero() };
+/** Every sandbox's files as its lesson shows them, for the Starlight twin's code blocks. */
+async function allSandboxFiles(): Promise<(id: string) => Record<string, string>> {
+  const dir = path.join(root, 'sandboxes');
+  const byId = new Map<string, Record<string, string>>();
+  for (const id of readdirSync(dir).filter((name) => !name.startsWith('_') && !name.startsWith('.'))) {
+    byId.set(id, (await loadSandbox(dir, id, root)).files);
+  }
+  return (id) => {
+    const files = byId.get(id);
+    if (!files) throw new Error(`no sandbox ${id}`);
+    return files;
+  };
 }
 
-function kindOf(contentType: string): Kind {
-  if (contentType.includes('html')) return 'html';
-  if (contentType.includes('css')) return 'css';
-  if (contentType.includes('javascript')) return 'js';
-  return 'other';
+interface PageRow {
+  page: string;
+  ours: { html: number; css: number; js: number; other: number; total: number; sandboxDataFetched: boolean };
+  starlight: number | null;
+  ratio: number | null;
 }
 
-/** Records every response a page receives until `stop()` and sums it by kind. */
-function recordWeight(page: Page) {
-  const pending: Promise<void>[] = [];
-  const weight = emptyWeight();
-  const onResponse = (response: import('@playwright/test').Response) => {
-    pending.push(
-      response
-        .body()
-        .then((body) => {
-          const kind = kindOf(response.headers()['content-type'] ?? '');
-          const gzip = gzipSync(body).length;
-          for (const bucket of [weight[kind], weight.total]) {
-            bucket.files += 1;
-            bucket.bytes += body.length;
-            bucket.gzip += gzip;
-          }
-        })
-        .catch(() => undefined),
+/**
+ * Every lesson page in both languages before any interaction (gzip bytes, fresh cache), ours
+ * against the same prose built with Starlight. The Starlight side is skipped, with the reason
+ * printed, when it cannot be installed or built here.
+ */
+async function benchPageWeight(browser: Browser, base: string): Promise<{ pages: PageRow[]; starlight: string }> {
+  let twin: Awaited<ReturnType<typeof starlightSite>> | undefined;
+  let starlight = 'built';
+  try {
+    twin = await starlightSite(root, lessonsDir, await allSandboxFiles());
+  } catch (err) {
+    starlight = `skipped: ${(err as Error).message}`;
+    console.error(`page weight: the Starlight comparison was ${starlight}`);
+  }
+  const pages: PageRow[] = [];
+  try {
+    for (const lang of ['en', 'zh']) {
+      for (const file of readdirSync(path.join(lessonsDir, lang)).filter((f) => f.endsWith('.mdx')).sort()) {
+        const slug = file.replace(/^\d+-/, '').replace(/\.mdx$/, '');
+        const { weight, urls } = await initialWeight(browser, `${base}/${lang}/lessons/${slug}/`);
+        const theirs = twin ? (await initialWeight(browser, twin.base + twin.pageOf(lang, slug))).weight.total.gzip : null;
+        const total = weight.total.gzip;
+        pages.push({
+          page: `/${lang}/lessons/${slug}/`,
+          ours: { html: weight.html.gzip, css: weight.css.gzip, js: weight.js.gzip, other: weight.other.gzip + weight.font.gzip, total, sandboxDataFetched: urls.some((u) => u.includes('/sandbox-data/')) },
+          starlight: theirs,
+          ratio: theirs ? Math.round((total / theirs) * 100) / 100 : null,
+        });
+      }
+    }
+  } finally {
+    await twin?.close();
+  }
+  return { pages, starlight };
+}
+
+/** The per-page table on stderr, for reading (stdout stays JSON). */
+function printPageWeight(rows: PageRow[]): void {
+  const kb = (n: number | null) => (n === null ? '—' : (n / 1024).toFixed(1));
+  const lines = ['page                                          html   css    js  other  total  starlight  ratio'];
+  for (const r of rows) {
+    lines.push(
+      `${r.page.padEnd(44)} ${kb(r.ours.html).padStart(5)} ${kb(r.ours.css).padStart(5)} ${kb(r.ours.js).padStart(5)} ${kb(r.ours.other).padStart(5)} ${kb(r.ours.total).padStart(6)} ${kb(r.starlight).padStart(9)}  ${r.ratio === null ? '—' : r.ratio.toFixed(2)}`,
     );
-  };
-  page.on('response', onResponse);
-  return async () => {
-    page.off('response', onResponse);
-    await Promise.all(pending);
-    return weight;
-  };
+  }
+  console.error(`page weight before any interaction, KiB gzip:\n${lines.join('\n')}`);
 }
 
 /**
@@ -127,16 +156,26 @@ function pagefindSizes(): Record<string, number> {
   return sizes;
 }
 
+/** `--only page-weight` runs that section alone (on the dist/ there is, unless the build is asked for). */
+const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
+
 async function main(): Promise<void> {
-  const buildMs = timeBuild();
+  const buildMs = only && process.env.BENCH_SKIP_BUILD !== '0' ? null : timeBuild();
   const server = createServer(await createSiteHandler({ root: dist }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const browser = await chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
   const pageWeight: Record<string, { initial: Weight; searchAdds: Weight }> = {};
+  let lessons: Awaited<ReturnType<typeof benchPageWeight>> | undefined;
   let editor: { adds: Weight; clickToEditableMs: Stat } | undefined;
   let pyodide: Awaited<ReturnType<typeof benchPyodide>> | undefined;
   try {
+    lessons = await benchPageWeight(browser, base);
+    printPageWeight(lessons.pages);
+    if (only === 'page-weight') {
+      console.log(JSON.stringify({ buildMs, lessonPages: lessons }, null, 2));
+      return;
+    }
     for (const url of ['/en/lessons/event-loop/', '/zh/lessons/event-loop/']) {
       const page = await browser.newPage();
       const stopInitial = recordWeight(page);
@@ -157,7 +196,7 @@ async function main(): Promise<void> {
     server.close();
   }
   const runner = await benchRunner();
-  console.log(JSON.stringify({ buildMs, pageWeight, editor, pyodide, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
+  console.log(JSON.stringify({ buildMs, lessonPages: lessons, pageWeight, editor, pyodide, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
 }
 
 await main();

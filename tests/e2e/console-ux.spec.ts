@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import AxeBuilder from '@axe-core/playwright';
 import { test, expect, type Page } from '@playwright/test';
-import { collectErrors } from './helpers.ts';
+import { collectErrors, nearSandboxes } from './helpers.ts';
 
 const lesson = (lang: 'en' | 'zh') => `/${lang}/lessons/event-loop/`;
 const id = 'event-loop-one-thread';
@@ -112,6 +112,7 @@ async function prepare(page: Page, engine: 'local' | 'pyodide', code: string) {
     await expect(box).toHaveAttribute('data-editor', 'ready'); // the saved edit opened Monaco: not part of the flood
   } else {
     await page.goto(lesson('en'));
+    await nearSandboxes(page);
     await box.locator('select[data-engine]').selectOption('pyodide');
     await box.locator('[data-action="run"]').click();
     await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 120_000 });

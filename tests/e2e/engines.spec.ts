@@ -3,11 +3,12 @@
  * sandbox too, the page offers it and the reader can switch (DESIGN §4).
  */
 import { expect, test } from '@playwright/test';
-import { collectErrors } from './helpers.ts';
+import { collectErrors, nearSandboxes } from './helpers.ts';
 
 test('a Python script offers the local runner first and Pyodide as a choice; both run it', async ({ page }) => {
   const errors = collectErrors(page);
   await page.goto('/en/lessons/coroutines-and-tasks/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="coroutines-and-tasks-order"]');
   const picker = box.locator('select[data-engine]');
   await expect(picker).toBeEnabled();
@@ -31,6 +32,7 @@ test('a Python script offers the local runner first and Pyodide as a choice; bot
 
 test('a sandbox only the runner can run shows its one engine without a choice', async ({ page }) => {
   await page.goto('/zh/lessons/offloading/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="offloading-to-thread"]');
   const picker = box.locator('select[data-engine]');
   await expect(picker).toBeDisabled();

@@ -36,3 +36,13 @@ export function collectErrors(page: Page): string[] {
   page.on('pageerror', (err) => errors.push(`pageerror: ${err.message}`));
   return errors;
 }
+
+/**
+ * The sandbox client loads when the reader nears a sandbox (src/client/sandbox/boot.ts), not
+ * with the page: scroll the first sandbox into view, as a reader would, and wait until the
+ * page's sandboxes are wired. For tests that read what the client sets before touching anything.
+ */
+export async function nearSandboxes(page: Page): Promise<void> {
+  await page.locator('[data-sandbox]').first().scrollIntoViewIfNeeded();
+  await page.locator('[data-sandbox][data-wired]').first().waitFor({ state: 'attached' });
+}

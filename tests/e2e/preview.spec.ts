@@ -51,6 +51,9 @@ const cases = [
 ] as const;
 
 async function startPreview(box: Locator, c: (typeof cases)[number]): Promise<Locator> {
+  // The client (which shows the toggle) loads when the reader nears the sandbox.
+  await box.scrollIntoViewIfNeeded();
+  await expect(box).toHaveAttribute('data-wired', 'true');
   await box.getByLabel(c.toggle).check();
   await box.getByRole('button', { name: c.run, exact: true }).click();
   await expect(box.getByLabel(c.toggle)).toBeDisabled();

@@ -38,7 +38,10 @@ for (const c of langs) {
     // The lesson's exercise: await instead of block, run again, compare.
     await box.locator('.sandbox-file pre').first().click();
     await expect(box).toHaveAttribute('data-editor', 'ready');
-    const code = await page.evaluate(() => JSON.parse(document.querySelector('[data-sandbox="async-def-vs-def"] [data-sandbox-data]')!.textContent!).files['main.py'] as string);
+    const code = await page.evaluate(async () => {
+      const src = document.querySelector<HTMLElement>('[data-sandbox="async-def-vs-def"]')!.dataset.sandboxSrc!;
+      return ((await (await fetch(src)).json()) as { files: Record<string, string> }).files['main.py']!;
+    });
     const fixed = code.replace(/(async def async_blocking[\s\S]*?)time\.sleep\(1\)/, '$1await asyncio.sleep(1)');
     expect(fixed).not.toBe(code);
     // Paste, as a reader would: typed text would be re-indented by the editor.

@@ -21,6 +21,15 @@ export function loadEdits(id: string, originals: SandboxFiles): SandboxFiles {
   }
 }
 
+/** Whether anything is stored for this sandbox (checked against its files once they load). */
+export function hasEdits(id: string): boolean {
+  try {
+    return !!localStorage.getItem(key(id));
+  } catch {
+    return false;
+  }
+}
+
 export function saveEdits(id: string, edits: SandboxFiles): void {
   try {
     if (Object.keys(edits).length) localStorage.setItem(key(id), JSON.stringify(edits));

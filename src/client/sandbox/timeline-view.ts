@@ -25,15 +25,33 @@ export class TimelineView {
   private frame = 0;
   private outcome: RunOutcome | undefined;
 
-  constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recorded: { trace: string[]; caption: string } | null) {
+  private readonly recordedCaption: string | null;
+
+  /** `recordedCaption`: the caption of the page's recorded run, whose trace arrives later (`showRecorded`). */
+  constructor(root: HTMLElement, id: string, strings: SectionStrings & { thisRun: string; previousRun: string }, recordedCaption: string | null) {
     this.root = root;
     this.id = id;
     this.body = root.querySelector<HTMLElement>('[data-timeline-body]')!;
     this.strings = strings;
-    if (recorded) this.shown = { model: buildModel(recorded.trace), caption: recorded.caption };
-    const exportButton = root.querySelector<HTMLButtonElement>('[data-action="export"]')!;
-    exportButton.hidden = false;
-    exportButton.addEventListener('click', () => this.export());
+    this.recordedCaption = recordedCaption;
+  }
+
+  /**
+   * The recorded trace has loaded: the page's compact drawing (no bar titles, no table) is
+   * redrawn in full, keeping which groups were open and where the keyboard focus was.
+   */
+  showRecorded(trace: string[] | null): void {
+    if (!trace || this.recordedCaption === null || this.shown || this.builder) return;
+    this.shown = { model: buildModel(trace), caption: this.recordedCaption };
+    const details = [...this.body.querySelectorAll('details')];
+    const open = details.map((d) => d.open);
+    const focusable = [...this.body.querySelectorAll<HTMLElement>('[tabindex], summary')];
+    const focused = focusable.indexOf(document.activeElement as HTMLElement);
+    this.body.innerHTML = renderRows([this.shown], this.strings, `tl-${this.id}`).html; // our own markup, escaped by the renderer
+    this.body.querySelectorAll('details').forEach((d, i) => {
+      if (open[i]) d.open = true;
+    });
+    if (focused >= 0) this.body.querySelectorAll<HTMLElement>('[tabindex], summary')[focused]?.focus();
     this.linkTable();
   }
 
@@ -106,7 +124,8 @@ export class TimelineView {
     }
   }
 
-  private export(): void {
+  /** Downloads what is shown (the newest run, else the recording) as a Chrome trace for Perfetto. */
+  export(): void {
     if (!this.shown) return;
     const json = JSON.stringify(toChromeTrace(this.shown.model, `AsyncLab · ${this.id}`));
     const link = Object.assign(document.createElement('a'), {

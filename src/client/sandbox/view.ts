@@ -7,10 +7,11 @@ import { describeReason } from '../../runner/reasons.ts';
 import type { Engine, EngineEvent, PreviewAccess } from '../../sandbox/engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
-import { loadEdits, saveEdits } from './edits.ts';
+import { hasEdits, loadEdits, saveEdits } from './edits.ts';
+import { loadSandboxData } from './data-loader.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';
 import { ConsoleView, type ConsoleStrings } from './console-view.ts';
-import { TimelineView } from './timeline-view.ts';
+import type { TimelineView } from './timeline-view.ts';
 import { mountTextarea, prefersLightEditor } from './textarea-editor.ts';
 import type { WhyNotStrings } from './why-not.ts';
 import type { SectionStrings } from '../../timeline/section.ts';
@@ -41,12 +42,13 @@ export interface SandboxStrings extends WhyNotStrings {
   preview?: PreviewStrings;
 }
 
+/** What the page inlines: per sandbox its manifest, once per page the words; files and the recorded trace load on intent (data-loader.ts). */
 export interface SandboxData {
   manifest: SandboxManifest;
-  files: SandboxFiles;
   strings: SandboxStrings;
   timeline: SectionStrings & { thisRun: string; previousRun: string };
-  recorded: { trace: string[]; caption: string } | null;
+  /** The recorded run's caption, or null when the sandbox has no recording. */
+  recordedCaption: string | null;
 }
 
 /** Sets a status sentence as text, with `backticked` commands shown as code (never parsed as HTML). */
@@ -71,12 +73,23 @@ const loadEditorKit = () => (editorKit ??= import('./editor.ts'));
 // The live-preview panels: loaded only when a server run with a preview is ready.
 let previewKit: Promise<typeof import('./preview-panel.ts')> | undefined;
 const loadPreviewKit = () => (previewKit ??= import('./preview-panel.ts'));
+// The live timeline (trace model, renderer, Perfetto export): loaded with the sandbox's data or
+// on the first Run; until then the page's static drawing stands.
+let timelineKit: Promise<typeof import('./timeline-view.ts')> | undefined;
+const loadTimelineKit = () => (timelineKit ??= import('./timeline-view.ts'));
+
+let strings: Pick<SandboxData, 'strings' | 'timeline'> | undefined;
+/** The page's one copy of the sandbox words (src/sandbox/client-strings.ts). */
+const pageStrings = () => (strings ??= JSON.parse(document.querySelector('[data-sandbox-strings]')!.textContent!) as Pick<SandboxData, 'strings' | 'timeline'>);
 
 export class SandboxView {
   private readonly root: HTMLElement;
   private readonly data: SandboxData;
   private readonly id: string;
-  private readonly edits: SandboxFiles;
+  private readonly edits: SandboxFiles = {};
+  /** The lesson's files, once loaded (`ensureData`). */
+  private original: SandboxFiles | undefined;
+  private loading: Promise<SandboxFiles> | undefined;
   private readonly editors = new Map<string, MountedEditor>();
   private mounting: Promise<void> | undefined;
   private engine: Engine | undefined;
@@ -84,7 +97,8 @@ export class SandboxView {
   /** The live preview of the current (or last) run, and which run it belongs to. */
   private preview: import('./preview-panel.ts').MountedPreview | undefined;
   private runNumber = 0;
-  private readonly timeline: TimelineView;
+  private timeline: TimelineView | undefined;
+  private timelineLoading: Promise<TimelineView> | undefined;
   private readonly output: ConsoleView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
@@ -94,8 +108,7 @@ export class SandboxView {
   constructor(root: HTMLElement) {
     this.root = root;
     this.id = root.dataset.sandbox!;
-    this.data = JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as SandboxData;
-    this.edits = loadEdits(this.id, this.data.files);
+    this.data = { ...pageStrings(), ...(JSON.parse(root.querySelector('[data-sandbox-data]')!.textContent!) as Pick<SandboxData, 'manifest' | 'recordedCaption'>) };
     const q = (selector: string) => root.querySelector<HTMLElement>(selector)!;
     this.el = {
       run: q('[data-action="run"]'),
@@ -110,7 +123,55 @@ export class SandboxView {
     this.engineSelect = q('[data-engine]') as HTMLSelectElement;
     this.previewToggle = root.querySelector<HTMLLabelElement>('[data-preview-toggle]');
     this.output = new ConsoleView(this.el.console, root.querySelector<HTMLElement>('[data-console-cut]'), this.data.strings.consoleCut, `${this.id}-output.txt`);
-    this.timeline = new TimelineView(q('[data-timeline]'), this.id, this.data.timeline, this.data.recorded);
+  }
+
+  private timelineReady(): Promise<TimelineView> {
+    this.timelineLoading ??= loadTimelineKit().then(
+      ({ TimelineView }) => (this.timeline = new TimelineView(this.root.querySelector<HTMLElement>('[data-timeline]')!, this.id, this.data.timeline, this.data.recordedCaption)),
+      (err: unknown) => {
+        this.timelineLoading = undefined;
+        throw err;
+      },
+    );
+    return this.timelineLoading;
+  }
+
+  /** "Open in Perfetto": needs the trace (the recording's, until a run replaces it) and the exporter. */
+  private wireExport(): void {
+    const button = this.root.querySelector<HTMLButtonElement>('[data-timeline] [data-action="export"]');
+    if (!button) return;
+    button.hidden = false;
+    button.addEventListener('click', () => {
+      void Promise.all([this.timelineReady(), this.ensureData()]).then(
+        ([timeline]) => timeline.export(),
+        (err: Error) => setSentence(this.el.status, err.message),
+      );
+    });
+  }
+
+  /**
+   * The sandbox's files and recorded trace, fetched once (on the first intent: pointer or
+   * focus in the sandbox, Run, Edit, export); then the reader's saved edits are checked
+   * against the files and the recorded timeline is drawn in full.
+   */
+  private ensureData(): Promise<SandboxFiles> {
+    this.loading ??= loadSandboxData(this.root.dataset.sandboxSrc!).then(
+      ({ files, recorded }) => {
+        this.original = files;
+        Object.assign(this.edits, loadEdits(this.id, files));
+        this.showEdited();
+        void this.timelineReady().then(
+          (timeline) => timeline.showRecorded(recorded),
+          () => undefined,
+        );
+        return files;
+      },
+      (err: unknown) => {
+        this.loading = undefined; // the next intent tries again
+        throw err;
+      },
+    );
+    return this.loading;
   }
 
   get strings(): SandboxStrings {
@@ -130,15 +191,26 @@ export class SandboxView {
     const engine = engines[0];
     this.engine = engine;
     this.wireTabs();
+    this.wireExport();
     this.el.edit.hidden = false;
     this.el.edit.addEventListener('click', () => void this.openEditors(true));
     this.el.reset.addEventListener('click', () => this.reset());
     for (const block of this.root.querySelectorAll<HTMLElement>('.sandbox-file pre')) {
       block.addEventListener('click', () => void this.openEditors(true));
     }
-    this.showEdited();
+    // Intent: the data starts loading as the reader reaches for the sandbox, before the click.
+    for (const type of ['pointerenter', 'focusin', 'touchstart']) {
+      this.root.addEventListener(type, () => void this.ensureData().catch(() => undefined), { once: true, passive: true });
+    }
+    // Wired because the pointer or focus is already here (boot.ts): that was the intent.
+    if (this.root.matches(':hover') || this.root.contains(document.activeElement)) void this.ensureData().catch(() => undefined);
     // The reader edited this sandbox before: show their code, not the original.
-    if (Object.keys(this.edits).length) void this.openEditors(false);
+    if (hasEdits(this.id)) {
+      void this.ensureData().then(
+        () => (Object.keys(this.edits).length ? this.openEditors(false) : undefined),
+        () => undefined,
+      );
+    }
 
     if (!engine) {
       (this.el.run as HTMLButtonElement).disabled = true;
@@ -176,8 +248,8 @@ export class SandboxView {
   }
 
   /** The code as it stands: editor contents, else saved edits, else the lesson's original. */
-  private currentFiles(): SandboxFiles {
-    const files: SandboxFiles = { ...this.data.files, ...this.edits };
+  private async currentFiles(): Promise<SandboxFiles> {
+    const files: SandboxFiles = { ...(await this.ensureData()), ...this.edits };
     for (const [name, editor] of this.editors) files[name] = editor.getValue();
     return files;
   }
@@ -185,6 +257,15 @@ export class SandboxView {
   private openEditors(focus: boolean): Promise<void> {
     this.mounting ??= (async () => {
       this.root.dataset.editor = 'loading';
+      let original: SandboxFiles;
+      try {
+        original = await this.ensureData();
+      } catch (err) {
+        delete this.root.dataset.editor;
+        this.mounting = undefined;
+        setSentence(this.el.status, (err as Error).message);
+        return;
+      }
       // Phones and tablets get a plain textarea: Monaco is heavy and weak under a thumb.
       const light = prefersLightEditor();
       const mountEditor = light ? mountTextarea : (await loadEditorKit()).mountEditor;
@@ -195,7 +276,7 @@ export class SandboxView {
         panel.hidden = false; // measure the real box, even on a background tab
         const editor = mountEditor({
           replaces: block,
-          value: this.edits[file] ?? this.data.files[file]!,
+          value: this.edits[file] ?? original[file]!,
           language: languageOf(file),
           label: fill(this.data.strings.editorLabel, { file }),
           onChange: (value) => this.recordEdit(file, value),
@@ -220,7 +301,7 @@ export class SandboxView {
   }
 
   private recordEdit(file: string, value: string): void {
-    if (value === this.data.files[file]) delete this.edits[file];
+    if (value === this.original?.[file]) delete this.edits[file];
     else this.edits[file] = value;
     saveEdits(this.id, this.edits);
     this.showEdited();
@@ -229,7 +310,7 @@ export class SandboxView {
   private reset(): void {
     for (const file of Object.keys(this.edits)) delete this.edits[file];
     saveEdits(this.id, this.edits);
-    for (const [file, editor] of this.editors) editor.setValue(this.data.files[file]!);
+    for (const [file, editor] of this.editors) editor.setValue(this.original?.[file] ?? editor.getValue());
     this.showEdited();
   }
 
@@ -265,7 +346,7 @@ export class SandboxView {
         this.append(event.data, event.type);
         break;
       case 'trace':
-        this.timeline.add(event.data);
+        this.timeline?.add(event.data);
         break;
       case 'ready':
         if (event.preview) void this.openPreview(event.preview, this.runNumber);
@@ -277,7 +358,7 @@ export class SandboxView {
         const engineName = this.engine ? (strings.engines[this.engine.id] ?? this.engine.id) : '';
         this.el.status.textContent = `${line} · ${fill(strings.ranWith, { engine: engineName })}`;
         this.root.dataset.state = event.reason ? event.reason.code : 'exited';
-        this.timeline.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
+        this.timeline?.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
         break;
       }
       case 'error': {
@@ -292,7 +373,7 @@ export class SandboxView {
         setSentence(this.el.status, sentence);
         this.append(`${sentence}\n`, 'note');
         this.root.dataset.state = event.code;
-        this.timeline.settle({ failed: true, text: sentence });
+        this.timeline?.settle({ failed: true, text: sentence });
         break;
       }
       default:
@@ -348,14 +429,16 @@ export class SandboxView {
     const toggle = this.previewToggle?.querySelector('input');
     if (toggle) toggle.disabled = true;
     this.el.stop.hidden = false;
-    this.timeline.begin();
     try {
-      for await (const event of engine.run(this.currentFiles(), this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
+      const files = await this.currentFiles(); // the first Run may be what loads them
+      await this.timelineReady();
+      this.timeline!.begin();
+      for await (const event of engine.run(files, this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
       this.output.flush(true);
-      this.timeline.end();
+      this.timeline?.end();
       this.controller = undefined;
       if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;

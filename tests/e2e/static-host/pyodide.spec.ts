@@ -5,7 +5,7 @@
  * browser keeps its recorded timeline and says what would run it.
  */
 import { expect, test, type Page } from '@playwright/test';
-import { collectErrors } from '../helpers.ts';
+import { collectErrors, nearSandboxes } from '../helpers.ts';
 
 /** Every request the page and its workers make must stay on the site (no CDN, works offline). */
 function foreignRequests(page: Page): string[] {
@@ -35,6 +35,7 @@ test('lesson 3 in Pyodide: asyncio.sleep overlaps, time.sleep blocks the loop �
   const foreign = foreignRequests(page);
   await blockNetwork(page);
   await page.goto('/en/lessons/event-loop/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="event-loop-two-sleeps"]');
   await expect(box).toHaveAttribute('data-engine', 'pyodide');
   await expect(box.locator('[data-engine]')).toHaveValue('pyodide');
@@ -60,6 +61,7 @@ test('lesson 2 in Pyodide: gather runs three tasks at once (overlapping task lan
   const errors = collectErrors(page);
   await blockNetwork(page);
   await page.goto('/en/lessons/coroutines-and-tasks/');
+  await nearSandboxes(page);
   const box = await runToEnd(page, 'coroutines-and-tasks-order');
   await expect(box.locator('[data-console]')).toContainText("main: gather returned ['tea', 'coffee', 'cocoa']");
   const timeline = box.locator('[data-timeline]');
@@ -73,6 +75,7 @@ for (const slug of ['why-async', 'event-loop']) {
     const errors = collectErrors(page);
     await blockNetwork(page);
     await page.goto(`/zh/lessons/${slug}/`);
+    await nearSandboxes(page);
     const boxes = page.locator('[data-sandbox][data-engine="pyodide"]');
     const ids = await boxes.evaluateAll((els) => els.map((el) => (el as HTMLElement).dataset.sandbox!));
     expect(ids.length).toBeGreaterThanOrEqual(3);
@@ -99,6 +102,7 @@ test('a sandbox that needs threads keeps its recorded timeline and says what wou
     ['zh', '这个沙箱需要多线程，只有本地运行器能提供。请在本地运行 npm start'],
   ] as const) {
     await page.goto(`/${lang}/lessons/offloading/`);
+    await nearSandboxes(page);
     const box = page.locator('[data-sandbox="offloading-to-thread"]');
     await expect(box).toHaveAttribute('data-state', 'unsupported');
     await expect(box.locator('[data-status]')).toContainText(text);
@@ -115,12 +119,14 @@ test('a sandbox that needs threads keeps its recorded timeline and says what wou
 test('a Node sandbox explains that WebContainers need cross-origin isolation and network, with no console errors', async ({ page }) => {
   const errors = collectErrors(page);
   await page.goto('/en/lessons/event-loop/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="event-loop-node-timers"]');
   await expect(box).toHaveAttribute('data-state', 'unsupported');
   await expect(box.locator('[data-status]')).toContainText('needs a cross-origin isolated page (COOP and COEP headers) and network access to StackBlitz');
   await expect(box.locator('[data-action="run"]')).toBeDisabled();
   await expect(box.locator('[data-timeline] svg').first()).toBeVisible();
   await page.goto('/zh/lessons/event-loop/');
+  await nearSandboxes(page);
   await expect(page.locator('[data-sandbox="event-loop-node-timers"] [data-status]')).toContainText('跨源隔离');
   expect(errors).toEqual([]);
 });
@@ -128,6 +134,7 @@ test('a Node sandbox explains that WebContainers need cross-origin isolation and
 test('Stop ends a runaway loop in Pyodide (worker replaced without isolation) and the next run works', async ({ page }) => {
   await page.setViewportSize({ width: 390, height: 800 }); // the textarea editor: plain typing
   await page.goto('/en/lessons/event-loop/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="event-loop-one-thread"]');
   await box.locator('[data-action="edit"]').click();
   const editor = box.locator('textarea.sandbox-textarea');
@@ -146,6 +153,7 @@ test('cross-origin isolated, Stop interrupts the run in place and Python stays w
   const base = testInfo.project.metadata.isolatedBaseURL as string;
   await page.setViewportSize({ width: 390, height: 800 });
   await page.goto(`${base}/en/lessons/event-loop/`);
+  await nearSandboxes(page);
   expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
   const box = page.locator('[data-sandbox="event-loop-one-thread"]');
   await box.locator('[data-action="edit"]').click();
@@ -168,6 +176,7 @@ test('on a phone, editing uses a plain textarea (no Monaco) and Run uses the edi
   const monaco: string[] = [];
   page.on('request', (r) => r.url().includes('editor.api') && monaco.push(r.url()));
   await page.goto('/en/lessons/event-loop/');
+  await nearSandboxes(page);
   const box = page.locator('[data-sandbox="event-loop-one-thread"]');
   await box.locator('.sandbox-file pre').first().tap();
   const editor = box.locator('textarea.sandbox-textarea');
