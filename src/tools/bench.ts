@@ -18,7 +18,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from '@playwright/test';
+import { chromium, type Browser } from '@playwright/test';
 import { loadSandbox } from '../sandbox/load-sandbox.ts';
 import { createSiteHandler } from '../server/site.ts';
 import { benchPyodide } from './bench-pyodide.ts';
