@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'astro/config';
 import mdx from '@astrojs/mdx';
 import { lessonsPreflight } from './src/content/lessons-integration.ts';
-import { runnerDevServer } from './src/runner/dev-integration.ts';
+import { runnerDevServer } from './src/server/dev-integration.ts';
 import { satteri } from '@astrojs/markdown-satteri';
 import { searchIndexPlugin } from './src/content/search-index-plugin.ts';
 import { markdownFeatures } from './src/content/markdown-features.ts';

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { defineMdastPlugin } from 'satteri';
-import { sandboxIdPattern } from '../sandbox/manifest.ts';
+import { sandboxIdPattern } from '../protocol/manifest.ts';
 
 interface Options {
   /** Component names lessons may use without importing them. */

@@ -7,7 +7,7 @@
  * Order is kept exactly: consecutive chunks of one stream are joined; a chunk of the other
  * stream, or any other event (trace, ready, exit), first sends what is waiting.
  */
-import type { RunEvent } from './protocol.ts';
+import type { RunEvent } from '../protocol/messages.ts';
 
 export interface CoalescerOptions {
   /** Longest a chunk waits for company (ms). */

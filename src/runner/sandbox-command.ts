@@ -5,7 +5,7 @@
  * the exact isolation can be read, and tested, in one place.
  */
 import path from 'node:path';
-import type { SandboxManifest } from '../sandbox/manifest.ts';
+import type { SandboxManifest } from '../protocol/manifest.ts';
 import type { Limits } from './limits.ts';
 import type { RunnerEnvironment } from './environment.ts';
 import { sslBinds, systemBinds } from '../runtime/system-root.ts';

@@ -14,8 +14,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { checkUpgrade } from './gate.ts';
 import { answerAndClose, statusOnly } from './raw-answer.ts';
-import { clientMessage, protocolVersion, type ServerMessage } from './protocol.ts';
-import { reason } from './reasons.ts';
+import { clientMessage, protocolVersion, type ServerMessage } from '../protocol/messages.ts';
+import { reason } from '../protocol/reasons.ts';
 import type { Runner, RunHandle } from './runner.ts';
 import { createPreviewProxy } from './preview/proxy.ts';
 

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { entryFile, isSafeRelativePath, sandboxManifest, type SandboxFiles, type SandboxManifest } from './manifest.ts';
+import { entryFile, isSafeRelativePath, sandboxManifest, type SandboxFiles, type SandboxManifest } from '../protocol/manifest.ts';
 import { recordingFile } from './recording.ts';
 
 export interface Sandbox {

@@ -10,7 +10,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadSandbox } from './load-sandbox.ts';
 import { recording, recordingFile } from './recording.ts';
-import type { SandboxFiles } from './manifest.ts';
+import type { SandboxFiles } from '../protocol/manifest.ts';
 
 export interface SandboxPayload {
   files: SandboxFiles;

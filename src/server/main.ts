@@ -10,7 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { newToken } from '../runner/gate.ts';
 import { IsolationUnavailableError, Runner } from '../runner/runner.ts';
-import { runnerMeta } from './runner-meta.ts';
+import { runnerMeta } from '../protocol/runner-meta.ts';
 import { createApp } from './app.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -19,7 +19,7 @@ import type {
   SpanRatioRule,
   SpanStat,
   WallVsSpansRule,
-} from '../sandbox/manifest.ts';
+} from '../protocol/manifest.ts';
 import type { Segment, TraceModel } from './model.ts';
 import { peakConcurrency, spansOf, summarize } from './summary.ts';
 

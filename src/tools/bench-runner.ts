@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { Runner } from '../runner/runner.ts';
 import { inRootArgv } from '../runtime/system-root.ts';
-import type { RunEvent } from '../runner/protocol.ts';
-import type { SandboxFiles, SandboxManifestInput } from '../sandbox/manifest.ts';
+import type { RunEvent } from '../protocol/messages.ts';
+import type { SandboxFiles, SandboxManifestInput } from '../protocol/manifest.ts';
 
 const exec = promisify(execFile);
 

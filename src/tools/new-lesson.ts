@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 import { stringify as toYaml } from 'yaml';
 import { lessonFrontmatter, parseLessonFileName, type LessonFrontmatter } from '../content/lesson-schema.ts';
 import { locales, type Locale } from '../i18n/locales.ts';
-import { sandboxIdPattern, sandboxManifest, type SandboxManifestInput } from '../sandbox/manifest.ts';
+import { sandboxIdPattern, sandboxManifest, type SandboxManifestInput } from '../protocol/manifest.ts';
 
 export class NewLessonError extends Error {
   constructor(message: string) {

@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import type { AstroIntegration } from 'astro';
 import type { Lockfile, LockfileInfo } from 'pyodide';
 import type { Plugin } from 'vite';
-import { harnessFileNames, type HarnessFiles } from '../sandbox/engines/pyodide-session.ts';
+import { harnessFileNames, type HarnessFiles } from '../engines/pyodide-session.ts';
 import { buildStdlibZip } from './pyodide-stdlib.ts';
 
 /**

@@ -10,7 +10,7 @@
  * python3), so the copy is made inside Pyodide itself, under Node.
  */
 import type { loadPyodide as LoadPyodide } from 'pyodide';
-import { harnessFileNames, PyodideSession, type HarnessFiles } from '../sandbox/engines/pyodide-session.ts';
+import { harnessFileNames, PyodideSession, type HarnessFiles } from '../engines/pyodide-session.ts';
 
 /** Top-level names nothing in a browser worker can use; dropped from the zip. */
 export const droppedStdlib = ['_pyrepl', 'pydoc_data', 'idlelib', 'tkinter', 'turtledemo', 'ensurepip', 'lib2to3', 'test', 'venv', 'turtle.py'] as const;

@@ -8,9 +8,9 @@
  */
 import path from 'node:path';
 import WebSocket from 'ws';
-import { runnerMetaName } from '../../src/server/runner-meta.ts';
+import { runnerMetaName } from '../../src/protocol/runner-meta.ts';
 import { loadSandbox } from '../../src/sandbox/load-sandbox.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/messages.ts';
 import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { summarize } from '../../src/timeline/summary.ts';

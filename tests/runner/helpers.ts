@@ -1,9 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import type { RunEvent, ServerMessage } from '../../src/runner/protocol.ts';
+import type { RunEvent, ServerMessage } from '../../src/protocol/messages.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { spansOf } from '../../src/timeline/summary.ts';
 import type { Runner } from '../../src/runner/runner.ts';
-import type { SandboxFiles, SandboxManifestInput } from '../../src/sandbox/manifest.ts';
+import type { SandboxFiles, SandboxManifestInput } from '../../src/protocol/manifest.ts';
 
 export interface RunResult {
   events: RunEvent[];

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/messages.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import type { Limits } from '../../src/runner/limits.ts';
 import type { MountedRunner } from '../../src/runner/ws.ts';

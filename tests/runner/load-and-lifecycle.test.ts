@@ -11,7 +11,7 @@ import WebSocket from 'ws';
 import { loadSandbox } from '../../src/sandbox/load-sandbox.ts';
 import { newToken } from '../../src/runner/gate.ts';
 import { defaultLimits } from '../../src/runner/limits.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/messages.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner } from '../../src/runner/ws.ts';
 import { processesWith, python, requestDurations, runToEnd } from './helpers.ts';

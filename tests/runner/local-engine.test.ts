@@ -7,10 +7,10 @@ import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner } from '../../src/runner/ws.ts';
-import type { EngineEvent } from '../../src/sandbox/engines/engine.ts';
-import { LocalEngine } from '../../src/sandbox/engines/local.ts';
-import { RunnerClient, type SocketLike } from '../../src/sandbox/engines/runner-client.ts';
-import { sandboxManifest } from '../../src/sandbox/manifest.ts';
+import type { EngineEvent } from '../../src/engines/engine.ts';
+import { LocalEngine } from '../../src/engines/local.ts';
+import { RunnerClient, type SocketLike } from '../../src/engines/runner-client.ts';
+import { sandboxManifest } from '../../src/protocol/manifest.ts';
 
 const manifest = sandboxManifest.parse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'script', entry: 'main.py' });
 

@@ -11,7 +11,7 @@ import { connect, type AddressInfo } from 'node:net';
 import WebSocket from 'ws';
 import { newToken } from '../../src/runner/gate.ts';
 import { defaultLimits } from '../../src/runner/limits.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/messages.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { mountRunner, type MountedRunner } from '../../src/runner/ws.ts';
 import { previewLimits } from '../../src/runner/preview/proxy.ts';

@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Runner } from '../../src/runner/runner.ts';
-import { describeReason } from '../../src/runner/reasons.ts';
+import { describeReason } from '../../src/protocol/reasons.ts';
 import type { Redis } from '../../src/runner/services/redis.ts';
 import { python, runToEnd, type RunResult } from './helpers.ts';
 

@@ -18,7 +18,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import WebSocket from 'ws';
 import { runnerGroupFolders } from '../../src/runner/cgroup.ts';
-import type { ServerMessage } from '../../src/runner/protocol.ts';
+import type { ServerMessage } from '../../src/protocol/messages.ts';
 import { connections, openFds, rawRequest, settleTo, startApp, type App } from './http-helpers.ts';
 import { node, python } from './helpers.ts';
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { Runner } from '../../src/runner/runner.ts';
-import { sandboxManifest } from '../../src/sandbox/manifest.ts';
+import { sandboxManifest } from '../../src/protocol/manifest.ts';
 import { buildModel } from '../../src/timeline/model.ts';
 import { peakConcurrency, spansOf } from '../../src/timeline/summary.ts';
 import { python, runToEnd } from './helpers.ts';

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runnerGroupFolders } from '../../src/runner/cgroup.ts';
 import { defaultLimits } from '../../src/runner/limits.ts';
-import type { RunEvent } from '../../src/runner/protocol.ts';
+import type { RunEvent } from '../../src/protocol/messages.ts';
 import { Runner } from '../../src/runner/runner.ts';
 import { ownerFile, processStartTicks, workRootPrefix } from '../../src/runner/sweep.ts';
 import { processesWith, python } from './helpers.ts';

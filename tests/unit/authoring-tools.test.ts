@@ -299,7 +299,7 @@ test('the course as committed passes check:content', async () => {
 
 /** zod's own wording for a bad enum value, so the test does not pin a zod version's message. */
 async function zodEnumMessage(): Promise<string> {
-  const { sandboxManifest } = await import('../../src/sandbox/manifest.ts');
+  const { sandboxManifest } = await import('../../src/protocol/manifest.ts');
   const result = sandboxManifest.safeParse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'scirpt', entry: 'main.py' });
   assert.ok(!result.success);
   return result.error.issues.find((i) => i.path[0] === 'kind')!.message;

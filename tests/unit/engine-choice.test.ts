@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chooseEngine } from '../../src/sandbox/engines/engine.ts';
-import { LocalEngine } from '../../src/sandbox/engines/local.ts';
-import { PyodideEngine } from '../../src/sandbox/engines/pyodide.ts';
-import { containerSupport, WebContainerEngine, type ContainerUnavailable } from '../../src/sandbox/engines/webcontainer.ts';
-import { sandboxManifest, type SandboxManifest } from '../../src/sandbox/manifest.ts';
+import { chooseEngine } from '../../src/engines/engine.ts';
+import { LocalEngine } from '../../src/engines/local.ts';
+import { PyodideEngine } from '../../src/engines/pyodide.ts';
+import { containerSupport, WebContainerEngine, type ContainerUnavailable } from '../../src/engines/webcontainer.ts';
+import { sandboxManifest, type SandboxManifest } from '../../src/protocol/manifest.ts';
 
 const manifest = (extra: object): SandboxManifest =>
   sandboxManifest.parse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'script', entry: 'main.py', ...extra });

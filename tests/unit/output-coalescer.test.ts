@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import test from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { coalesceOutput } from '../../src/runner/output-coalescer.ts';
-import type { RunEvent } from '../../src/runner/protocol.ts';
+import type { RunEvent } from '../../src/protocol/messages.ts';
 
 function recorder() {
   const events: RunEvent[] = [];

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { eventStreamParser, previewSocketUrl, previewUrl, type ServerSentEvent } from '../../src/client/sandbox/preview-net.ts';
 import { isPreviewRequest, parseTarget } from '../../src/runner/preview/target.ts';
 import { finalStatus, rawHead, reasonPhrase, toPage } from '../../src/runner/preview/headers.ts';
-import { sandboxManifest } from '../../src/sandbox/manifest.ts';
+import { sandboxManifest } from '../../src/protocol/manifest.ts';
 
 const cap = 'a'.repeat(43);
 

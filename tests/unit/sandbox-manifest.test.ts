@@ -4,7 +4,7 @@ import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { listSandboxIds, loadSandbox, SandboxError } from '../../src/sandbox/load-sandbox.ts';
-import { isSafeRelativePath } from '../../src/sandbox/manifest.ts';
+import { isSafeRelativePath } from '../../src/protocol/manifest.ts';
 
 const good = {
   id: 'demo',

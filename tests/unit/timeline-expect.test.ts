@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
 import { buildModel } from '../../src/timeline/model.ts';
-import { sandboxExpect } from '../../src/sandbox/manifest.ts';
+import { sandboxExpect } from '../../src/protocol/manifest.ts';
 
 const model = (name: string) => buildModel(readFileSync(new URL(`../fixtures/traces/${name}.ndjson`, import.meta.url), 'utf8'));
 const ok = { exitCode: 0, stdout: 'page ready: Ada\n' };

@@ -11,7 +11,7 @@ import { checkExpect, explainFailures } from '../../src/timeline/expect.ts';
 import { buildModel, laneKind } from '../../src/timeline/model.ts';
 import { describe, renderTimelineChart, renderTimelineTable } from '../../src/timeline/render.ts';
 import { peakConcurrency, spansOf, summarize } from '../../src/timeline/summary.ts';
-import { sandboxExpect } from '../../src/sandbox/manifest.ts';
+import { sandboxExpect } from '../../src/protocol/manifest.ts';
 
 const fixture = (name: string) => readFileSync(new URL(`../fixtures/traces/${name}.ndjson`, import.meta.url), 'utf8');
 const lines = (name: string) => fixture(name).trim().split('\n');

@@ -8,11 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { FileSystemTree } from '@webcontainer/api';
-import type { EngineEvent } from '../../src/sandbox/engines/engine.ts';
-import { containerEnv, WebContainerEngine, type Container } from '../../src/sandbox/engines/webcontainer.ts';
-import { harnessTree, toFileSystemTree, workTree } from '../../src/sandbox/engines/webcontainer-files.ts';
-import { TerminalOutputSplitter, TRACE_PREFIX } from '../../src/sandbox/engines/webcontainer-output.ts';
-import { sandboxManifest, type SandboxManifest } from '../../src/sandbox/manifest.ts';
+import type { EngineEvent } from '../../src/engines/engine.ts';
+import { containerEnv, WebContainerEngine, type Container } from '../../src/engines/webcontainer.ts';
+import { harnessTree, toFileSystemTree, workTree } from '../../src/engines/webcontainer-files.ts';
+import { TerminalOutputSplitter, TRACE_PREFIX } from '../../src/engines/webcontainer-output.ts';
+import { sandboxManifest, type SandboxManifest } from '../../src/protocol/manifest.ts';
 
 const manifest = (extra: object = {}): SandboxManifest =>
   sandboxManifest.parse({ id: 'n', title: { en: 'n', zh: 'n' }, language: 'node', kind: 'script', entry: 'main.mjs', ...extra });

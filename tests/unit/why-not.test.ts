@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ui } from '../../src/i18n/ui.ts';
 import { whyNoEngine } from '../../src/client/sandbox/why-not.ts';
-import { sandboxManifest } from '../../src/sandbox/manifest.ts';
+import { sandboxManifest } from '../../src/protocol/manifest.ts';
 
 const strings = (locale: 'en' | 'zh') => ({ ...ui[locale].sandbox, locale });
 const manifest = (extra: object) => sandboxManifest.parse({ id: 'x', title: { en: 'x', zh: 'x' }, language: 'python', kind: 'script', entry: 'main.py', ...extra });

@@ -2,7 +2,7 @@
  * A reader's edits, per sandbox, in localStorage: only files that differ from the
  * original are kept, so "edited" means exactly "differs from what the lesson shows".
  */
-import type { SandboxFiles } from '../../sandbox/manifest.ts';
+import type { SandboxFiles } from '../../protocol/manifest.ts';
 
 const key = (id: string) => `asynclab:sandbox:${id}`;
 

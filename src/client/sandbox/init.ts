@@ -6,13 +6,13 @@
  * Monaco nor any in-browser runtime is part of this bundle: they load on first use.
  */
 import { pyodideAssetsUrl, pyodideLockInfo } from 'virtual:pyodide-assets';
-import { chooseEngine, type Engine } from '../../sandbox/engines/engine.ts';
-import { LocalEngine } from '../../sandbox/engines/local.ts';
-import { PyodideEngine } from '../../sandbox/engines/pyodide.ts';
-import { RunnerClient } from '../../sandbox/engines/runner-client.ts';
-import { containerSupport, WebContainerEngine } from '../../sandbox/engines/webcontainer.ts';
-import { webContainerApi } from '../../sandbox/engines/webcontainer-api.ts';
-import { runnerMetaName } from '../../server/runner-meta.ts';
+import { chooseEngine, type Engine } from '../../engines/engine.ts';
+import { LocalEngine } from '../../engines/local.ts';
+import { PyodideEngine } from '../../engines/pyodide.ts';
+import { RunnerClient } from '../../engines/runner-client.ts';
+import { containerSupport, WebContainerEngine } from '../../engines/webcontainer.ts';
+import { webContainerApi } from '../../engines/webcontainer-api.ts';
+import { runnerMetaName } from '../../protocol/runner-meta.ts';
 import { prewarmOnApproach } from './prewarm.ts';
 import { SandboxView } from './view.ts';
 import { whyNoEngine } from './why-not.ts';

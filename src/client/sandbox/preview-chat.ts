@@ -2,7 +2,7 @@
  * The two-client WebSocket chat of the live preview: panes "Client A" and "Client B", each
  * connecting to a path, sending messages and listing what it receives (as text).
  */
-import type { PreviewAccess } from '../../sandbox/engines/engine.ts';
+import type { PreviewAccess } from '../../engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import { el, field, fill, logLine } from './preview-dom.ts';
 import { previewSocketUrl } from './preview-net.ts';

@@ -4,7 +4,7 @@
  * X-AsyncLab-Token header for HTTP, in the `__asynclab_token` query parameter for WebSockets.
  * Redirects are never followed (a redirect could take the token elsewhere).
  */
-import type { PreviewAccess } from '../../sandbox/engines/engine.ts';
+import type { PreviewAccess } from '../../engines/engine.ts';
 
 export const tokenHeader = 'X-AsyncLab-Token';
 export const tokenParam = '__asynclab_token';

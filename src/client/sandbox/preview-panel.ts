@@ -4,8 +4,8 @@
  * request panel, an SSE viewer, a two-client WebSocket chat — talking to that run's server
  * through the runner's proxy until the run ends.
  */
-import type { PreviewAccess } from '../../sandbox/engines/engine.ts';
-import type { SandboxPreview } from '../../sandbox/manifest.ts';
+import type { PreviewAccess } from '../../engines/engine.ts';
+import type { SandboxPreview } from '../../protocol/manifest.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import { mountChat } from './preview-chat.ts';
 import { el, fill } from './preview-dom.ts';

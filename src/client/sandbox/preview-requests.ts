@@ -2,7 +2,7 @@
  * The request panel of the live preview: method, path, an optional JSON body, Send; shows the
  * status and time, the headers and the body, as text.
  */
-import type { PreviewAccess } from '../../sandbox/engines/engine.ts';
+import type { PreviewAccess } from '../../engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import { el, field, fill } from './preview-dom.ts';
 import { previewFetch, refusedBy } from './preview-net.ts';

@@ -3,7 +3,7 @@
  * (parsed from the stream by the page, since EventSource cannot send the runner's token),
  * and disconnects on request — the server sees its client leave.
  */
-import type { PreviewAccess } from '../../sandbox/engines/engine.ts';
+import type { PreviewAccess } from '../../engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import { el, field, fill, logLine } from './preview-dom.ts';
 import { eventStreamParser, previewFetch, refusedBy } from './preview-net.ts';

@@ -5,7 +5,7 @@
  * it is done, or nearly, by the click. Pages whose sandboxes never come near the viewport
  * download nothing.
  */
-import type { Engine } from '../../sandbox/engines/engine.ts';
+import type { Engine } from '../../engines/engine.ts';
 
 /** How far below (or above) the viewport a sandbox starts its engine: about one screen of reading. */
 export const prewarmMargin = '100% 0px';

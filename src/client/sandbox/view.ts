@@ -3,10 +3,10 @@
  * reader's saved edits, Run/Stop/Edit/Reset, the status line and the console, driven by
  * the engine chosen for it. Output is inserted as text, never as HTML.
  */
-import { describeReason } from '../../runner/reasons.ts';
-import type { Engine, EngineEvent, PreviewAccess } from '../../sandbox/engines/engine.ts';
+import { describeReason } from '../../protocol/reasons.ts';
+import type { Engine, EngineEvent, PreviewAccess } from '../../engines/engine.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
-import type { SandboxFiles, SandboxManifest } from '../../sandbox/manifest.ts';
+import type { SandboxFiles, SandboxManifest } from '../../protocol/manifest.ts';
 import { hasEdits, loadEdits, saveEdits } from './edits.ts';
 import { loadSandboxData } from './data-loader.ts';
 import type { EditorLanguage, MountedEditor } from './editor.ts';

@@ -2,8 +2,8 @@
  * When no engine on this page can run a sandbox, the reader is told why, in the page's
  * language, and what would run it (DESIGN §4: "needs threads: run `npm start` locally").
  */
-import type { EngineChoice } from '../../sandbox/engines/engine.ts';
-import type { SandboxManifest } from '../../sandbox/manifest.ts';
+import type { EngineChoice } from '../../engines/engine.ts';
+import type { SandboxManifest } from '../../protocol/manifest.ts';
 
 export interface WhyNotStrings {
   why: { needs: string; pythonServer: string; notIsolated: string; noSharedMemory: string; noWorkers: string; localProblem: string };

@@ -6,7 +6,7 @@
  * runner, as a template each run's server starts from a copy of. Closing the runner stops
  * every server still running and removes the template.
  */
-import type { SandboxManifest } from '../../sandbox/manifest.ts';
+import type { SandboxManifest } from '../../protocol/manifest.ts';
 import { PostgresTemplate, postgresProcesses, type PostgresOptions } from './postgres.ts';
 import { redisProcesses, startRedis, type RedisOptions } from './redis.ts';
 import { sweepAbandoned, type ServiceSystem } from './service-process.ts';

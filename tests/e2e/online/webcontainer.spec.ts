@@ -8,7 +8,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { expect, test } from '@playwright/test';
-import type { SandboxManifest } from '../../../src/sandbox/manifest.ts';
+import type { SandboxManifest } from '../../../src/protocol/manifest.ts';
 import { collectErrors } from '../helpers.ts';
 
 const manifestOf = (id: string) =>

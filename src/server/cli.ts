@@ -6,7 +6,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSandbox, SandboxError } from '../sandbox/load-sandbox.ts';
-import { IsolationUnavailableError, Runner } from './runner.ts';
+import { IsolationUnavailableError, Runner } from '../runner/runner.ts';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const args = process.argv.slice(2);

@@ -8,9 +8,9 @@
  * replace, and an opt-in online test drives the real one.
  */
 import type { FileSystemTree, WebContainerProcess } from '@webcontainer/api';
-import { reason, type Reason } from '../../runner/reasons.ts';
-import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
-import { defaultTimeoutMs } from '../manifest-rules.ts';
+import { reason, type Reason } from '../protocol/reasons.ts';
+import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
+import { defaultTimeoutMs } from '../protocol/manifest-rules.ts';
 import type { Engine, EngineEvent, Support } from './engine.ts';
 import { containerLayout, harnessTree, workTree } from './webcontainer-files.ts';
 import { TerminalOutputSplitter } from './webcontainer-output.ts';

@@ -3,8 +3,8 @@
  * runs are multiplexed by runId. Connects lazily, reconnects after the runner restarts,
  * and fails a run quickly (never hangs) when no runner answers.
  */
-import type { ServerMessage } from '../../runner/protocol.ts';
-import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
 
 /** The minimum of the browser's WebSocket this client uses (lets tests pass the `ws` package). */
 export interface SocketLike {

@@ -4,8 +4,8 @@
  * `FileSystemTree` shape of @webcontainer/api.
  */
 import type { DirectoryNode, FileNode, FileSystemTree } from '@webcontainer/api';
-import type { SandboxFiles } from '../manifest.ts';
-import { isSafeRelativePath } from '../manifest-rules.ts';
+import type { SandboxFiles } from '../protocol/manifest.ts';
+import { isSafeRelativePath } from '../protocol/manifest-rules.ts';
 
 /** Folders inside the container's workdir. */
 export const containerLayout = { harness: 'harness', work: 'work' } as const;

@@ -3,8 +3,8 @@
  * what happened. The page asks each engine whether it can run a sandbox, picks the
  * first that can, and tells the reader which one ran it and why the others could not.
  */
-import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
-import type { Reason } from '../../runner/reasons.ts';
+import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
+import type { Reason } from '../protocol/reasons.ts';
 
 export type EngineId = 'local' | 'pyodide' | 'webcontainer';
 

@@ -2,8 +2,8 @@
  * The local engine: the page's own server runs the sandbox (src/runner) and streams
  * it back over a WebSocket. Full fidelity — threads, processes, servers, real timings.
  */
-import type { ServerMessage } from '../../runner/protocol.ts';
-import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
+import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
 import type { Engine, EngineEvent, RunOptions, Support } from './engine.ts';
 import { EventQueue } from './event-queue.ts';
 import { RunnerClient, RunnerUnreachableError } from './runner-client.ts';

@@ -1,11 +1,11 @@
 import type { AstroIntegration } from 'astro';
 import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import path from 'node:path';
-import { guardServer } from '../server/guard.ts';
-import { newToken } from './gate.ts';
-import { IsolationUnavailableError, Runner } from './runner.ts';
-import { mountRunner } from './ws.ts';
-import { devRunnerMetaKey, runnerMeta } from '../server/runner-meta.ts';
+import { guardServer } from './guard.ts';
+import { newToken } from '../runner/gate.ts';
+import { IsolationUnavailableError, Runner } from '../runner/runner.ts';
+import { mountRunner } from '../runner/ws.ts';
+import { devRunnerMetaKey, runnerMeta } from '../protocol/runner-meta.ts';
 
 /**
  * `npm run dev`: mounts the local runner on Astro's dev server, as src/server does for

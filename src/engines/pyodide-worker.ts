@@ -5,10 +5,10 @@
  */
 /// <reference lib="webworker" />
 import type { loadPyodide as LoadPyodide } from 'pyodide';
-import browser from '../../../sandboxes/_harness/python/_asynclab_browser.py?raw';
-import hooks from '../../../sandboxes/_harness/python/_asynclab_hooks.py?raw';
-import trace from '../../../sandboxes/_harness/python/_asynclab_trace.py?raw';
-import tracing from '../../../sandboxes/_harness/python/_asynclab_tracing.py?raw';
+import browser from '../../sandboxes/_harness/python/_asynclab_browser.py?raw';
+import hooks from '../../sandboxes/_harness/python/_asynclab_hooks.py?raw';
+import trace from '../../sandboxes/_harness/python/_asynclab_trace.py?raw';
+import tracing from '../../sandboxes/_harness/python/_asynclab_tracing.py?raw';
 import type { BootPhase, FromWorker, ToWorker } from './pyodide-protocol.ts';
 import { PyodideSession, type HarnessFiles } from './pyodide-session.ts';
 

@@ -6,9 +6,9 @@
  * first Run) and kept warm; one run at a time.
  */
 import type { LockfileInfo } from 'pyodide';
-import { reason, type Reason } from '../../runner/reasons.ts';
-import type { SandboxFiles, SandboxManifest } from '../manifest.ts';
-import { defaultTimeoutMs } from '../manifest-rules.ts';
+import { reason, type Reason } from '../protocol/reasons.ts';
+import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
+import { defaultTimeoutMs } from '../protocol/manifest-rules.ts';
 import type { Engine, EngineEvent, Support } from './engine.ts';
 import { EventQueue } from './event-queue.ts';
 import type { BootPhase, FromWorker, ToWorker } from './pyodide-protocol.ts';
