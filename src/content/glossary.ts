@@ -40,6 +40,16 @@ export const glossary: GlossaryTerm[] = [
     zh: { term: 'future', definition: '代表“稍后才会有的结果”的占位对象；await 它会一直挂起到结果被设置。任务就是驱动一个协程的 future。' },
   },
   {
+    id: 'async-context-manager',
+    en: { term: 'async context manager', definition: 'An object used with async with: its __aenter__ and __aexit__ are awaited on the way into and out of the block, so opening and closing can wait (connections, locks, task groups). @contextlib.asynccontextmanager makes one from an async generator.' },
+    zh: { term: '异步上下文管理器', definition: '配合 async with 使用的对象：进入和离开代码块时分别 await 它的 __aenter__ 和 __aexit__，所以打开和关闭都可以等待（连接、锁、任务组）。@contextlib.asynccontextmanager 可以把一个异步生成器变成异步上下文管理器。' },
+  },
+  {
+    id: 'async-generator',
+    en: { term: 'async generator', definition: 'An async def function that contains yield: async for takes its items one by one, and it may await between them (the next page, the next row).' },
+    zh: { term: '异步生成器', definition: '函数体里带 yield 的 async def 函数：async for 逐项取出它产生的值，它可以在两项之间 await（等下一页、下一行）。' },
+  },
+  {
     id: 'concurrency',
     en: { term: 'concurrency', definition: 'Several pieces of work in progress at the same time, taking turns; on one thread only their waits overlap.' },
     zh: { term: '并发', definition: '多项工作在同一段时间内都处于进行中，轮流推进；在单个线程上，真正重叠的只有它们的等待。' },
@@ -118,5 +128,10 @@ export const glossary: GlossaryTerm[] = [
     id: 'asgi',
     en: { term: 'ASGI', definition: 'The async interface between Python web servers (uvicorn) and frameworks (Starlette, FastAPI): each request is a coroutine on the server’s event loop.' },
     zh: { term: 'ASGI', definition: 'Python Web 服务器（uvicorn）与框架（Starlette、FastAPI）之间的异步接口：每个请求都是服务器事件循环上的一个协程。' },
+  },
+  {
+    id: 'graceful-shutdown',
+    en: { term: 'graceful shutdown', definition: 'Stopping a server without dropping work: on SIGTERM it stops accepting connections, lets the requests in flight finish (uvicorn: up to --timeout-graceful-shutdown, by default without limit), then runs the lifespan shutdown.' },
+    zh: { term: '优雅关闭', definition: '停止服务器而不丢下手头的工作：收到 SIGTERM 后不再接受新连接，让正在处理的请求做完（uvicorn 最多等 --timeout-graceful-shutdown 秒，默认不设上限），然后执行 lifespan 的关闭阶段。' },
   },
 ];
