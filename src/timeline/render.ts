@@ -320,7 +320,7 @@ export function renderTimelineChart(model: TraceModel, summary: Summary, strings
     // opening it, and a page's groups can hold a hundred lanes; they come with the full drawing,
     // which replaces this one (groups left open) when the recorded trace loads on intent.
     const members = compact
-      ? `<p class="tl-note">${escapeHtml(strings.groupLater)}</p>`
+      ? `<p class="tl-later">${escapeHtml(strings.groupLater)}</p>`
       : group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at, compact)).join('');
     return (
       `<details class="tl-group" data-kind="${group.kind}" data-count="${group.lanes.length}"><summary class="tl-lane tl-group-row" data-kind="${group.kind}">` +

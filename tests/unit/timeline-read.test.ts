@@ -125,7 +125,7 @@ test('the static page\'s compact drawing keeps each group\'s row and leaves its 
     assert.equal((compact.match(/<details class="tl-group"/g) ?? []).length, 2, lang);
     assert.equal((compact.match(/<path class="tl-start"/g) ?? []).length, 2, lang);
     assert.equal((compact.match(/<div class="tl-lane" /g) ?? []).length, 7, lang); // loop, three requests, three handlers
-    assert.equal((compact.match(/<div class="tl-members"><p class="tl-note">([^<]+)<\/p><\/div>/g) ?? []).length, 2, lang);
+    assert.equal((compact.match(/<div class="tl-members"><p class="tl-later">([^<]+)<\/p><\/div>/g) ?? []).length, 2, lang);
     assert.ok(compact.includes(strings.groupLater), lang);
     assert.ok(compact.length < full.length / 2, `${lang}: ${compact.length} vs ${full.length}`);
   }
