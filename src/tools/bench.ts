@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: measurements we track, printed as JSON (never asserted in tests).
  *   - build: wall time of `astro build` + Pagefind (skip with BENCH_SKIP_BUILD=1 to reuse dist/)
- *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) a lesson page loads before any
- *     interaction, and what opening search adds, measured in headless Chromium
+ *   - lessonPages: every lesson page (en + zh) before any interaction, gzip and brotli,
+ *     against the same prose built as a Starlight site (bench-starlight.ts), the ratio per page
+ *     with min/median/max and the pages over 0.6, and what the first pointer move adds
+ *     (`--only page-weight` runs this section alone; the table goes to stderr)
+ *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) the event-loop lesson loads before
+ *     any interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
  *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
  *   - pyodide: the in-browser Python engine on a static host (no runner): bytes on the wire,
