@@ -293,6 +293,7 @@ export const ui: Record<Locale, UiStrings> = {
       incomplete: '(incomplete: the run ended before every span did)',
       laneGroup: '{count} × {name}, at most {peak} at once',
       processStarted: 'Time 0 is the first traced activity; the process had started {t} earlier (interpreter, imports, server start-up).',
+      groupLater: 'Each lane of this group is drawn from the recorded trace, which loads when you point at or tab into the sandbox; the row above sums them up.',
       legend: {
         title: 'Key',
         request: 'request (client side, sent → answered)',
@@ -480,6 +481,7 @@ export const ui: Record<Locale, UiStrings> = {
       incomplete: '（不完整：运行在所有区间结束之前就停止了）',
       laneGroup: '{count} 个 {name}，最多 {peak} 个同时进行',
       processStarted: '时间 0 是第一个被追踪的活动；进程在此之前 {t} 就已启动（解释器、导入模块、服务器启动）。',
+      groupLater: '这一组的每条泳道要等录制的追踪数据加载后才画出：指针移到沙盒上或用 Tab 键进入沙盒时即开始加载。上面这一行汇总了它们。',
       legend: {
         title: '图例',
         request: '请求（客户端，从发出到收到响应）',

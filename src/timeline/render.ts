@@ -39,6 +39,8 @@ export interface TimelineStrings {
   laneGroup: string;
   /** The note under a chart whose first activity came late, with {t}. */
   processStarted: string;
+  /** Inside an opened group of the static page's compact drawing: its lanes come with the recorded trace. */
+  groupLater: string;
   legend: {
     title: string;
     request: string;
@@ -314,7 +316,12 @@ export function renderTimelineChart(model: TraceModel, summary: Summary, strings
     const { group } = row;
     const label = `${strings.kinds[group.kind]} ${group.name}`;
     // The shared name first, the kind after it: where a narrow column cuts, it cuts the kind, which the colour also tells.
-    const members = group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at, compact)).join('');
+    // Compact (the static page): a group's lanes one by one are what a reader sees only after
+    // opening it, and a page's groups can hold a hundred lanes; they come with the full drawing,
+    // which replaces this one (groups left open) when the recorded trace loads on intent.
+    const members = compact
+      ? `<p class="tl-later">${escapeHtml(strings.groupLater)}</p>`
+      : group.lanes.map((lane) => laneRow(lane, index(lane), memberName(lane, strings), axis, strings, at, compact)).join('');
     return (
       `<details class="tl-group" data-kind="${group.kind}" data-count="${group.lanes.length}"><summary class="tl-lane tl-group-row" data-kind="${group.kind}">` +
       `<span class="tl-label" title="${escapeHtml(label)}"><span class="tl-count">×${group.lanes.length}</span> ${escapeHtml(group.name)} <span class="tl-kind">${escapeHtml(strings.kinds[group.kind])}</span></span>${strip(groupStrip(group, scalePeak, axis, strings, at, compact))}</summary>` +

@@ -1,8 +1,12 @@
 /**
  * `npm run bench`: measurements we track, printed as JSON (never asserted in tests).
  *   - build: wall time of `astro build` + Pagefind (skip with BENCH_SKIP_BUILD=1 to reuse dist/)
- *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) a lesson page loads before any
- *     interaction, and what opening search adds, measured in headless Chromium
+ *   - lessonPages: every lesson page (en + zh) before any interaction, gzip and brotli,
+ *     against the same prose built as a Starlight site (bench-starlight.ts), the ratio per page
+ *     with min/median/max and the pages over 0.6, and what the first pointer move adds
+ *     (`--only page-weight` runs this section alone; the table goes to stderr)
+ *   - pageWeight: gzipped bytes of HTML/CSS/JS (and other) the event-loop lesson loads before
+ *     any interaction, and what opening search adds, measured in headless Chromium
  *   - pagefind: index bytes per language on disk
  *   - editor: bytes opening Monaco adds, and click → editable Monaco (warm cache)
  *   - pyodide: the in-browser Python engine on a static host (no runner): bytes on the wire,
@@ -47,17 +51,67 @@ async function allSandboxFiles(): Promise<(id: string) => Record<string, string>
 
 interface PageRow {
   page: string;
-  ours: { html: number; css: number; js: number; other: number; total: number; sandboxDataFetched: boolean };
+  /** Gzip bytes by kind (fonts with other), before any interaction. */
+  ours: { html: number; css: number; js: number; other: number; total: number; sandboxDataFetched: boolean; sandboxClientFetched: boolean };
   starlight: number | null;
+  /** Starlight's gzip bytes by kind: its JS includes the search UI it loads on idle, before any interaction. */
+  starlightByKind: { html: number; css: number; js: number; other: number } | null;
   ratio: number | null;
+  /** The same totals brotli-compressed on both sides. */
+  brotli: { ours: number; starlight: number | null; ratio: number | null };
+  /** Gzip bytes the reader's first pointer move (away from any sandbox) fetches on top of ours, and what. */
+  firstInputAdds: { total: number; what: string[] };
+}
+
+/** The goal of issue 16: every lesson page at most this share of its Starlight twin's bytes. */
+export const PAGE_WEIGHT_GOAL = 0.6;
+
+const ratioOf = (ours: number, theirs: number | null) => (theirs ? Math.round((ours / theirs) * 100) / 100 : null);
+
+/** What a URL is, for the first-input column: `sandbox client` (init.ts's chunk), `sandbox data`, `pyodide`, or its file name without the build's hash. */
+function whatIs(url: string): string {
+  const { pathname } = new URL(url);
+  if (pathname.startsWith('/sandbox-data/')) return 'sandbox data';
+  if (pathname.includes('pyodide')) return 'pyodide';
+  const name = (pathname.split('/').pop() || pathname).replace(/[.-][\w-]{8}\.js$/, '.js');
+  return name === 'init.js' ? 'sandbox client' : name;
+}
+
+export interface PageWeightSummary {
+  compression: string;
+  pages: number;
+  min: number;
+  median: number;
+  max: number;
+  atMostGoal: number;
+  overGoal: string[];
+}
+
+/** Min, median, max of the ratios and how many pages meet the goal; null when nothing was compared. */
+function summarizeRatios(rows: PageRow[], ratioOfRow: (r: PageRow) => number | null, compression: string): PageWeightSummary | null {
+  const ratios = rows.map(ratioOfRow).filter((r): r is number => r !== null).sort((a, b) => a - b);
+  if (!ratios.length) return null;
+  const mid = ratios.length >> 1;
+  return {
+    compression,
+    pages: ratios.length,
+    min: ratios[0]!,
+    median: ratios.length % 2 ? ratios[mid]! : Math.round(((ratios[mid - 1]! + ratios[mid]!) / 2) * 100) / 100,
+    max: ratios[ratios.length - 1]!,
+    atMostGoal: ratios.filter((r) => r <= PAGE_WEIGHT_GOAL).length,
+    overGoal: rows.filter((r) => (ratioOfRow(r) ?? 0) > PAGE_WEIGHT_GOAL).map((r) => r.page),
+  };
 }
 
 /**
- * Every lesson page in both languages before any interaction (gzip bytes, fresh cache), ours
- * against the same prose built with Starlight. The Starlight side is skipped, with the reason
- * printed, when it cannot be installed or built here.
+ * Every lesson page in both languages before any interaction (fresh cache), ours against the
+ * same prose built with Starlight, both measured by the same code and compressed alike (gzip
+ * and brotli, whatever each server sent). Ours is served as a static host serves it (no local
+ * runner), where an in-browser engine is the sandboxes' engine. The Starlight side is skipped,
+ * with the reason printed, when it cannot be installed or built here; a page over the goal is
+ * reported, never an error.
  */
-async function benchPageWeight(browser: Browser, base: string): Promise<{ pages: PageRow[]; starlight: string }> {
+async function benchPageWeight(browser: Browser, base: string): Promise<{ pages: PageRow[]; starlight: string; summary: { gzip: PageWeightSummary | null; brotli: PageWeightSummary | null } }> {
   let twin: Awaited<ReturnType<typeof starlightSite>> | undefined;
   let starlight = 'built';
   try {
@@ -71,33 +125,52 @@ async function benchPageWeight(browser: Browser, base: string): Promise<{ pages:
     for (const lang of ['en', 'zh']) {
       for (const file of readdirSync(path.join(lessonsDir, lang)).filter((f) => f.endsWith('.mdx')).sort()) {
         const slug = file.replace(/^\d+-/, '').replace(/\.mdx$/, '');
-        const { weight, urls } = await initialWeight(browser, `${base}/${lang}/lessons/${slug}/`);
-        const theirs = twin ? (await initialWeight(browser, twin.base + twin.pageOf(lang, slug))).weight.total.gzip : null;
+        const { weight, urls, firstInput } = await initialWeight(browser, `${base}/${lang}/lessons/${slug}/`, { firstInput: true });
+        const twinWeight = twin ? (await initialWeight(browser, twin.base + twin.pageOf(lang, slug))).weight : null;
+        const theirs = twinWeight?.total ?? null;
         const total = weight.total.gzip;
         pages.push({
           page: `/${lang}/lessons/${slug}/`,
-          ours: { html: weight.html.gzip, css: weight.css.gzip, js: weight.js.gzip, other: weight.other.gzip + weight.font.gzip, total, sandboxDataFetched: urls.some((u) => u.includes('/sandbox-data/')) },
-          starlight: theirs,
-          ratio: theirs ? Math.round((total / theirs) * 100) / 100 : null,
+          ours: {
+            html: weight.html.gzip,
+            css: weight.css.gzip,
+            js: weight.js.gzip,
+            other: weight.other.gzip + weight.font.gzip,
+            total,
+            sandboxDataFetched: urls.some((u) => whatIs(u) === 'sandbox data'),
+            sandboxClientFetched: urls.some((u) => whatIs(u) === 'sandbox client'),
+          },
+          starlight: theirs?.gzip ?? null,
+          starlightByKind: twinWeight ? { html: twinWeight.html.gzip, css: twinWeight.css.gzip, js: twinWeight.js.gzip, other: twinWeight.other.gzip + twinWeight.font.gzip } : null,
+          ratio: ratioOf(total, theirs?.gzip ?? null),
+          brotli: { ours: weight.total.brotli, starlight: theirs?.brotli ?? null, ratio: ratioOf(weight.total.brotli, theirs?.brotli ?? null) },
+          firstInputAdds: { total: firstInput?.weight.total.gzip ?? 0, what: [...new Set((firstInput?.urls ?? []).map(whatIs))] },
         });
       }
     }
   } finally {
     await twin?.close();
   }
-  return { pages, starlight };
+  return { pages, starlight, summary: { gzip: summarizeRatios(pages, (r) => r.ratio, 'gzip -6, both sides'), brotli: summarizeRatios(pages, (r) => r.brotli.ratio, 'brotli q11, both sides') } };
 }
 
 /** The per-page table on stderr, for reading (stdout stays JSON). */
-function printPageWeight(rows: PageRow[]): void {
+function printPageWeight(result: Awaited<ReturnType<typeof benchPageWeight>>): void {
   const kb = (n: number | null) => (n === null ? '—' : (n / 1024).toFixed(1));
-  const lines = ['page                                          html   css    js  other  total  starlight  ratio'];
-  for (const r of rows) {
+  const r2 = (n: number | null) => (n === null ? '—' : n.toFixed(2));
+  const lines = ['page                                          html   css    js  other  total  starlight  ratio  br-ratio  first input adds'];
+  for (const r of result.pages) {
+    const flag = r.ratio !== null && r.ratio > PAGE_WEIGHT_GOAL ? ' ← over the goal' : '';
+    const input = r.firstInputAdds.total ? `${kb(r.firstInputAdds.total)} (${r.firstInputAdds.what.join(', ')})` : '—';
     lines.push(
-      `${r.page.padEnd(44)} ${kb(r.ours.html).padStart(5)} ${kb(r.ours.css).padStart(5)} ${kb(r.ours.js).padStart(5)} ${kb(r.ours.other).padStart(5)} ${kb(r.ours.total).padStart(6)} ${kb(r.starlight).padStart(9)}  ${r.ratio === null ? '—' : r.ratio.toFixed(2)}`,
+      `${r.page.padEnd(44)} ${kb(r.ours.html).padStart(5)} ${kb(r.ours.css).padStart(5)} ${kb(r.ours.js).padStart(5)} ${kb(r.ours.other).padStart(5)} ${kb(r.ours.total).padStart(6)} ${kb(r.starlight).padStart(9)}  ${r2(r.ratio).padStart(5)}  ${r2(r.brotli.ratio).padStart(8)}  ${input}${flag}`,
     );
   }
-  console.error(`page weight before any interaction, KiB gzip:\n${lines.join('\n')}`);
+  for (const s of [result.summary.gzip, result.summary.brotli]) {
+    if (s) lines.push(`${s.compression}: ratio min ${s.min.toFixed(2)} · median ${s.median.toFixed(2)} · max ${s.max.toFixed(2)} · ${s.atMostGoal}/${s.pages} pages ≤ ${PAGE_WEIGHT_GOAL}${s.overGoal.length ? ` (over: ${s.overGoal.join(', ')})` : ''}`);
+  }
+  if (!result.summary.gzip) lines.push(`no ratios: the Starlight comparison was ${result.starlight}`);
+  console.error(`page weight before any interaction, KiB gzip (served as a static host, no runner):\n${lines.join('\n')}`);
 }
 
 /**
@@ -171,7 +244,7 @@ async function main(): Promise<void> {
   let pyodide: Awaited<ReturnType<typeof benchPyodide>> | undefined;
   try {
     lessons = await benchPageWeight(browser, base);
-    printPageWeight(lessons.pages);
+    printPageWeight(lessons);
     if (only === 'page-weight') {
       console.log(JSON.stringify({ buildMs, lessonPages: lessons }, null, 2));
       return;

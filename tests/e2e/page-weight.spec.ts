@@ -1,8 +1,10 @@
 /**
  * Issue 16, page weight: a lesson page fetches no sandbox data (files, recorded traces) until
  * the reader reaches for a sandbox; the first Run fetches its data, once, and the run works.
- * The recorded timeline is in the page meanwhile, drawn compactly, and drawn in full (bar
- * titles, the table) once the data is there.
+ * The recorded timeline is in the page meanwhile, drawn compactly (a group's lanes one by one
+ * left out), and drawn in full (bar titles, the table, every lane) once the data is there.
+ * No sandbox script beyond the small boot runs before the reader does something, even with a
+ * sandbox in the first screen.
  */
 import { test, expect } from '@playwright/test';
 
@@ -51,4 +53,55 @@ test('reaching for a sandbox (pointer or focus) loads its data, and only its own
   await expect.poll(() => fetched).toEqual([`/sandbox-data/${id}.json`]);
   // The recorded chart is redrawn in full once its data is there: bars carry their titles.
   await expect(box.locator('[data-timeline] .tl-chart rect title').first()).toBeAttached();
+});
+
+test('a sandbox in the first screen loads nothing at load; the first input loads the client, reaching for it loads its data', async ({ page }) => {
+  await page.setViewportSize({ width: 1280, height: 800 });
+  const scripts: string[] = [];
+  const data: string[] = [];
+  page.on('request', (request) => {
+    const { pathname } = new URL(request.url());
+    if (pathname.startsWith('/sandbox-data/')) data.push(pathname);
+    else if (request.resourceType() === 'script') scripts.push(pathname.split('/').pop()!);
+  });
+  await page.goto('/zh/lessons/pitfalls/', { waitUntil: 'networkidle' });
+  const box = page.locator('[data-sandbox]').first();
+  // The premise: this sandbox is on screen without scrolling.
+  const top = await box.evaluate((el) => el.getBoundingClientRect().top);
+  expect(top).toBeLessThan(800);
+  await page.waitForTimeout(300);
+  expect(scripts.filter((s) => s.startsWith('init.'))).toEqual([]);
+  expect(data).toEqual([]);
+  await expect(page.locator('[data-sandbox][data-wired]')).toHaveCount(0);
+
+  // A pointer moving over the header (not the sandbox): the client loads, the data does not.
+  await page.mouse.move(40, 20);
+  await page.mouse.move(60, 24);
+  await expect(box).toHaveAttribute('data-wired', 'true');
+  expect(scripts.filter((s) => s.startsWith('init.'))).toHaveLength(1);
+  await page.waitForTimeout(300);
+  expect(data).toEqual([]);
+
+  // Pointing at the sandbox is the intent that fetches its data.
+  await box.locator('.sandbox-file pre').first().hover();
+  await expect.poll(() => data).toEqual([`/sandbox-data/${await box.getAttribute('data-sandbox')}.json`]);
+});
+
+test('a group of the static timeline holds a note, not its lanes; opened, it shows every lane once the trace loads', async ({ page }) => {
+  const data: string[] = [];
+  page.on('request', (request) => request.url().includes('/sandbox-data/') && data.push(new URL(request.url()).pathname));
+  await page.goto('/en/lessons/blocking-the-loop/', { waitUntil: 'networkidle' });
+  const box = page.locator('[data-sandbox="blocking-the-loop-stall"]');
+  const group = box.locator('.tl-row[data-row="current"] details.tl-group[data-kind="request"]');
+  await expect(group.locator('summary .tl-count')).toHaveText('×20');
+  await expect(group.locator('summary path.tl-start')).toBeAttached();
+  await expect(group.locator('.tl-members .tl-lane')).toHaveCount(0);
+  await expect(group.locator('.tl-members .tl-later')).toHaveText(/drawn from the recorded trace/);
+  expect(data).toEqual([]);
+
+  await group.locator('summary').click();
+  await expect(group.locator('.tl-members .tl-lane')).toHaveCount(20);
+  await expect(group).toHaveAttribute('open', '');
+  await expect(group.locator('.tl-members .tl-lane').nth(19)).toBeVisible();
+  expect(data).toEqual(['/sandbox-data/blocking-the-loop-stall.json']);
 });

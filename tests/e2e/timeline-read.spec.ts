@@ -95,7 +95,7 @@ for (const size of sizes) {
     // The process start is a note, not empty space.
     await expect(timeline.locator('.tl-row[data-row="current"] .tl-note')).toContainText(/the process had started [\d.]+ m?s earlier/);
     await timeline.screenshot({ path: info.outputPath(`blocking-the-loop-timeline-${size.name}.png`) });
-    // The twenty probes open to twenty lanes, with no script.
+    // The twenty probes open to twenty lanes (drawn once the recorded trace loads, which pointing at the sandbox starts).
     const health = timeline.locator('.tl-row[data-row="current"] details.tl-group[data-kind="request"]');
     await expect(health.locator('.tl-members .tl-lane').first()).toBeHidden();
     await health.locator('summary').click();

@@ -16,7 +16,13 @@ test.describe('with JavaScript off', () => {
     await expect(timeline).toBeVisible();
     await expect(timeline.locator('.tl-chart')).toHaveAttribute('aria-label', /wall time/);
     expect(Number(await timeline.getAttribute('data-loop-blocked-ms'))).toBeGreaterThan(4500);
-    expect(await timeline.locator('rect.tl-handler').count()).toBe(15);
+    // The fifteen handlers, folded into one row per endpoint: each row counts its lanes and draws a tick where each began.
+    const groups = timeline.locator('details.tl-group[data-kind="handler"]');
+    await expect(groups).toHaveCount(3);
+    const counts = await groups.evaluateAll((els) => els.map((el) => Number((el as HTMLElement).dataset.count)));
+    const ticks = await groups.locator('summary path.tl-start').evaluateAll((els) => els.map((el) => (el.getAttribute('d')!.match(/M/g) ?? []).length));
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(15);
+    expect(ticks).toEqual(counts);
   });
 });
 

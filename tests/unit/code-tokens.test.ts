@@ -41,3 +41,41 @@ test('global.css gives each class the colours of the style it replaces', () => {
     assert.match(css, rule, cls);
   }
 });
+
+/** Each character of the code with the look it is drawn in (class or inline style; '' for the text colour). */
+function looks(html: string): { text: string; look: string[] } {
+  const code = /<code>([\s\S]*)<\/code>/.exec(html)![1]!;
+  let text = '';
+  const look: string[] = [];
+  const stack: string[] = [];
+  for (const m of code.matchAll(/<span(?: class="([^"]*)")?(?: style="([^"]*)")?>|<\/span>|([^<]+)/g)) {
+    if (m[0] === '</span>') stack.pop();
+    else if (m[3] !== undefined) {
+      const value = m[3].replace(/&#x3C;/g, '<').replace(/&#x26;/g, '&').replace(/&lt;/g, '<').replace(/&amp;/g, '&');
+      const current = stack.filter((s) => s && s !== 'line').pop() ?? '';
+      text += value;
+      for (const _ of value) look.push(current);
+    } else {
+      const style = m[2] ?? '';
+      stack.push(m[1] ?? (style === plainTokenStyle ? '' : tokenClasses[style] ?? style));
+    }
+  }
+  return { text, look };
+}
+
+test('the markup is minimal: no line wrappers, no bare spans, one span per run of a colour; every character keeps its colour', async () => {
+  const code = 'async def fetch(client, url: str) -> dict:\n    """Get one page."""\n    response = await client.get(url, timeout=5)  # may raise\n    return {"url": url, "size": len(response.text)}\n';
+  const plain = await highlight(code, []);
+  const merged = await highlight(code);
+  assert.doesNotMatch(merged, /class="line"/);
+  assert.doesNotMatch(merged, /<span>/);
+  // Two neighbouring spans never share a class: they would have been one.
+  assert.doesNotMatch(merged, /<span class="([^"]+)">[^<]*<\/span><span class="\1">/);
+  const before = looks(plain);
+  const after = looks(merged);
+  assert.equal(after.text, before.text);
+  assert.equal(after.text, code);
+  // Spaces may join a neighbour (a space shows no colour); every other character keeps its own.
+  for (const [i, ch] of [...after.text].entries()) if (!/\s/.test(ch)) assert.equal(after.look[i], before.look[i], `character ${i} (${ch})`);
+  assert.ok(merged.length < plain.length * 0.5, `${merged.length} vs ${plain.length}`);
+});

@@ -116,6 +116,22 @@ test('grouping: blocking-the-loop folds twenty /health probes per side into one 
   assert.equal((ticks.match(/M[\d.]+ 1V19/g) ?? []).length, 20);
 });
 
+test('the static page\'s compact drawing keeps each group\'s row and leaves its lanes to the full drawing', () => {
+  const model = buildModel(recorded('blocking-the-loop-stall'));
+  const full = chartOf(model);
+  for (const [strings, lang] of [[en, 'en'], [zh, 'zh']] as const) {
+    const compact = renderTimelineChart(model, summarize(model), strings, { idPrefix: 't', compact: true });
+    // The group rows, with their ticks, are there; inside each, a note instead of twenty lanes.
+    assert.equal((compact.match(/<details class="tl-group"/g) ?? []).length, 2, lang);
+    assert.equal((compact.match(/<path class="tl-start"/g) ?? []).length, 2, lang);
+    assert.equal((compact.match(/<div class="tl-lane" /g) ?? []).length, 7, lang); // loop, three requests, three handlers
+    assert.equal((compact.match(/<div class="tl-members"><p class="tl-later">([^<]+)<\/p><\/div>/g) ?? []).length, 2, lang);
+    assert.ok(compact.includes(strings.groupLater), lang);
+    assert.ok(compact.length < full.length / 2, `${lang}: ${compact.length} vs ${full.length}`);
+  }
+  assert.equal((full.match(/<div class="tl-lane" /g) ?? []).length, 47);
+});
+
 test('grouping folds smaller sets too when the big ones do not bring a chart under the limit', () => {
   // Three requests to each of three endpoints, twenty-five probes: folding the probes alone leaves 22 rows.
   const make = (kind: string, name: string, count: number, from: number) =>

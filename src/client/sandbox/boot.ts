@@ -1,8 +1,9 @@
 /**
  * The only sandbox code a lesson page runs at load: it waits for the reader to come near a
  * sandbox and then loads the client (init.ts: engines, views, console). Near means a sandbox
- * scrolls into view, the pointer or keyboard focus enters one, or the reader has saved edits
- * in one (their code must replace the lesson's at once). A click that arrives while the client
+ * is in view once the reader scrolls or moves (not merely at load), the pointer or keyboard
+ * focus enters one, or the reader has saved edits in one (their code must replace the
+ * lesson's at once). A click that arrives while the client
  * loads (Run, Edit, the code) is replayed once it is wired, so nothing the reader does is lost.
  */
 const storageKey = (id: string) => `asynclab:sandbox:${id}`;
@@ -30,12 +31,33 @@ export function bootSandboxes(): void {
     void start();
     return;
   }
+  // In view counts once the reader has done something on the page (scrolled, moved the pointer,
+  // pressed a key, touched): a sandbox that merely sits in the first screen at load costs a
+  // visitor who only reads nothing, and the first sign of a reader loads it, well before a click.
+  const visible = new Set<Element>();
+  let active = false;
+  const inputs = new AbortController();
   const seen = new IntersectionObserver((entries) => {
-    if (!entries.some((entry) => entry.isIntersecting)) return;
-    seen.disconnect();
-    void start();
+    for (const entry of entries) (entry.isIntersecting ? visible.add(entry.target) : visible.delete(entry.target));
+    startIfSeen();
   });
+  const startIfSeen = () => {
+    if (!active || !visible.size) return;
+    seen.disconnect();
+    inputs.abort();
+    void start();
+  };
   for (const box of boxes) seen.observe(box);
+  for (const type of ['scroll', 'wheel', 'pointermove', 'pointerdown', 'keydown', 'touchstart']) {
+    addEventListener(
+      type,
+      () => {
+        active = true;
+        startIfSeen();
+      },
+      { passive: true, capture: true, signal: inputs.signal },
+    );
+  }
   const inUnwired = (target: EventTarget | null) => (target instanceof Element ? target.closest<HTMLElement>('[data-sandbox]:not([data-wired])') : null);
   for (const type of ['pointerover', 'focusin', 'touchstart']) {
     document.addEventListener(type, (event) => void (inUnwired(event.target) && start()), { passive: true, capture: true });
