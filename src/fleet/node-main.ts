@@ -31,6 +31,21 @@ try {
 const nodeId = process.env.ASYNCLAB_NODE_ID;
 if (nodeId !== undefined && !/^[A-Za-z0-9_-]{1,40}$/.test(nodeId)) fail('ASYNCLAB_NODE_ID must be 1–40 letters, digits, _ or -', 2);
 
+// A signal during start-up (the runner and Redis can take seconds) ends the node as cleanly as a drain.
+let closing = false;
+let shutdown: (() => Promise<void>) | undefined;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    if (closing) return;
+    closing = true;
+    if (!shutdown) return; // still starting: each step below checks `closing`
+    void shutdown().then(
+      () => process.exit(0),
+      (err: Error) => fail(`drain failed: ${err.message}`),
+    );
+  });
+}
+
 let runner: Runner;
 try {
   runner = await Runner.start({ unsafe: process.env.RUNNER_UNSAFE === '1' });
@@ -39,6 +54,10 @@ try {
 }
 if (runner.isolation === 'none') console.warn('WARNING: this node runs sandboxes WITHOUT isolation (RUNNER_UNSAFE=1).');
 
+if (closing) {
+  await runner.close();
+  process.exit(0);
+}
 const preview = await startNodePreviewServer({ previews: runner.previews, secret: secret.secret, listen }).catch((err: Error) => fail(`the preview endpoint cannot listen on ${listen.host}:${listen.port}: ${err.message}`));
 const previewUrl = process.env.ASYNCLAB_NODE_PREVIEW_URL || `http://${preview.address}`;
 
@@ -50,19 +69,11 @@ try {
   fail(`cannot reach Redis at ${redisUrl}: ${(err as Error).message}`);
 }
 console.log(`runner node ${node.id}: previews at ${previewUrl}`);
-
-let closing = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (closing) return;
-    closing = true;
-    console.log(`runner node ${node.id}: draining (${node.running} run(s) going)`);
-    void (async () => {
-      await node.close();
-      await preview.close();
-      await runner.close();
-      console.log(`runner node ${node.id}: drained`);
-      process.exit(0);
-    })().catch((err: Error) => fail(`drain failed: ${err.message}`));
-  });
-}
+shutdown = async () => {
+  console.log(`runner node ${node.id}: draining (${node.running} run(s) going)`);
+  await node.close();
+  await preview.close();
+  await runner.close();
+  console.log(`runner node ${node.id}: drained`);
+};
+if (closing) await shutdown().then(() => process.exit(0));
