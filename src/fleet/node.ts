@@ -68,7 +68,11 @@ export class RunnerNode {
       prefix: fleetPrefix,
       concurrency: this.runner.limits.concurrency,
       // A stalled job (its node died or lost Redis) fails; it is never handed to another node.
+      // The lock is renewed every lockDuration/2; a shorter one than BullMQ's 30 s lets the dead
+      // node's job be marked failed sooner (the reader has already been told: node-lost).
       maxStalledCount: 0,
+      lockDuration: 15_000,
+      stalledInterval: 5_000,
       autorun: false,
       removeOnComplete: { count: 0 },
       removeOnFail: { age: 3600 },
