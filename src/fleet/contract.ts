@@ -24,7 +24,7 @@
  * never retried (the Worker runs with `maxStalledCount: 0`).
  */
 import type { SandboxFiles } from '../protocol/manifest.ts';
-import type { RunEvent } from '../protocol/messages.ts';
+import type { LimitsSummary, RunEvent } from '../protocol/messages.ts';
 
 /** BullMQ prefix and the prefix of every other key, so one Redis can be shared with nothing else. */
 export const fleetPrefix = 'asynclab';
@@ -86,6 +86,13 @@ export interface NodeInfo {
   isolation: 'bwrap' | 'none';
   /** Where gateways reach the node's preview endpoint, e.g. http://10.0.0.5:7070 (private network only). */
   previewUrl: string | null;
+  /**
+   * Added with the node itself (not in the first draft of this contract): the limits its runner
+   * enforces, which a gateway puts in its `hello` (a gateway has no runner of its own to ask), and
+   * whether it is draining (SIGTERM: it takes no new job, so a gateway does not count it as ready).
+   */
+  limits?: LimitsSummary;
+  draining?: boolean;
 }
 
 /** A live preview as gateways find it: which node serves it, and the path there. */

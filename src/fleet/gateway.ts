@@ -88,6 +88,8 @@ interface GatewayRun {
   info: RunInfo;
   conn: Connection;
   state: 'adding' | 'waiting' | 'assigned' | 'ended';
+  /** Let in by the admission hook: only such runs are reported to `runEnded`. */
+  admitted: boolean;
   position: number | undefined;
   stopRequested: boolean;
 }
@@ -327,17 +329,18 @@ export class Gateway {
       node: undefined,
       startedAt: undefined,
     };
-    const run: GatewayRun = { info, conn, state: 'adding', position: undefined, stopRequested: false };
+    const run: GatewayRun = { info, conn, state: 'adding', admitted: false, position: undefined, stopRequested: false };
     // Taken now, before any await: a second `run` with the same id is refused, and a `stop` finds it.
     conn.runs.set(message.runId, run);
     this.runs.set(fleetRunId, run);
 
     const unavailable = this.unavailable();
-    if (unavailable) return this.end(run, exitOf(unavailable), false);
+    if (unavailable) return this.end(run, exitOf(unavailable));
     // ===== HOOK: a run is admitted here (or refused, with its reason, before anything is queued).
     const refused = await this.hooks.admitRun?.(info);
-    if (refused) return this.end(run, exitOf(refused), false);
     if (run.state === 'ended') return; // its page left meanwhile
+    if (refused) return this.end(run, exitOf(refused));
+    run.admitted = true;
     this.hooks.runStarted?.(info);
 
     this.reader.add(fleetRunId, (event) => this.onEvent(run, event));
@@ -383,8 +386,8 @@ export class Gateway {
     run.conn.send({ ...event, runId: run.info.runId });
   }
 
-  /** Ends a run for its page: exactly once, whoever calls first. `admitted` false: refused before the admission hook let it in. */
-  private end(run: GatewayRun, exit: ExitEvent, admitted = true): void {
+  /** Ends a run for its page: exactly once, whoever calls first. */
+  private end(run: GatewayRun, exit: ExitEvent): void {
     if (run.state === 'ended') return;
     run.state = 'ended';
     this.reader.remove(run.info.fleetRunId);
@@ -392,7 +395,7 @@ export class Gateway {
     run.conn.runs.delete(run.info.runId);
     run.conn.send({ ...exit, runId: run.info.runId });
     // ===== HOOK: every admitted run ends here, once.
-    if (admitted) this.hooks.runEnded?.(run.info, exit);
+    if (run.admitted) this.hooks.runEnded?.(run.info, exit);
   }
 
   /** Asks the run's node to stop it (flag + publish); a job still waiting is taken off the queue. */

@@ -4,13 +4,9 @@
  * gateway's assigned runs — whether their node is still there (node-lost when its key expired).
  */
 import type { Redis } from 'ioredis';
-import type { LimitsSummary } from '../protocol/messages.ts';
 import { keys, type NodeInfo } from './contract.ts';
 
-/** What a node writes in its heartbeat: NodeInfo, and (node.ts) its limits and whether it drains. */
-export type NodeBeat = NodeInfo & { limits?: LimitsSummary; draining?: boolean };
-
-export type NodeView = { ok: true; nodes: Map<string, NodeBeat>; at: number } | { ok: false; why: string; at: number };
+export type NodeView = { ok: true; nodes: Map<string, NodeInfo>; at: number } | { ok: false; why: string; at: number };
 
 export async function readNodes(redis: Redis): Promise<NodeView> {
   const at = Date.now();
@@ -22,13 +18,13 @@ export async function readNodes(redis: Redis): Promise<NodeView> {
       cursor = next;
       found.push(...batch);
     } while (cursor !== '0');
-    const nodes = new Map<string, NodeBeat>();
+    const nodes = new Map<string, NodeInfo>();
     if (found.length) {
       const values = await redis.mget(...found);
       for (const value of values) {
         if (!value) continue; // expired between the scan and the read
         try {
-          const beat = JSON.parse(value) as NodeBeat;
+          const beat = JSON.parse(value) as NodeInfo;
           if (typeof beat.id === 'string') nodes.set(beat.id, beat);
         } catch {
           // a key that is not a heartbeat: not a node

@@ -114,7 +114,7 @@ export class RunnerNode {
   }
 
   private beat(): void {
-    const info: NodeInfo & { limits: ReturnType<Runner['summary']>; draining: boolean } = {
+    const info: NodeInfo = {
       id: this.id,
       capacity: this.runner.limits.concurrency,
       running: this.runs.size,
