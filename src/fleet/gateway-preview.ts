@@ -108,8 +108,14 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
           for (const [name, value] of Object.entries(answer.headers)) {
             if (value !== undefined && !hopByHop.has(name) && !name.startsWith('access-control-')) headers[name] = value;
           }
-          res.writeHead(answer.statusCode ?? 502, { ...headers, ...corsHeaders(found.origin) });
-          res.flushHeaders();
+          try {
+            res.writeHead(answer.statusCode ?? 502, { ...headers, ...corsHeaders(found.origin) });
+            res.flushHeaders();
+          } catch {
+            // The node passes only heads its proxy checked; should Node still refuse one, this request fails alone.
+            upstream.destroy();
+            return refuseHttp(res, 502, 'the preview\'s answer could not be passed on', found.origin);
+          }
           answer.pipe(res);
           answer.once('close', () => {
             if (!answer.complete) res.destroy();
