@@ -35,6 +35,8 @@ export class StreamReader {
   private blocked = false;
   private clientId: number | undefined;
   private closed = false;
+  /** Set while reads fail (Redis away), so an outage is logged once, not five times a second. */
+  private failing = false;
   private wake: (() => void) | undefined;
   private readonly loop: Promise<void>;
 
@@ -101,12 +103,14 @@ export class StreamReader {
         answer = (await this.reader.xread('COUNT', batch, 'BLOCK', blockMs, 'STREAMS', ...streamKeys, ...from)) as typeof answer;
       } catch (err) {
         // Redis away: the gateway ends the runs itself (it hears the connection close); wait and try again.
-        if (!this.closed) this.log(`gateway: reading run events failed: ${(err as Error).message}`);
+        if (!this.closed && !this.failing) this.log(`gateway: reading run events failed: ${(err as Error).message}`);
+        this.failing = true;
         await new Promise((resolve) => setTimeout(resolve, 200));
         continue;
       } finally {
         this.blocked = false;
       }
+      this.failing = false;
       for (const [streamKey, entries] of answer ?? []) {
         const runId = ids[streamKeys.indexOf(streamKey)]!;
         for (const [id, fields] of entries) {

@@ -334,6 +334,18 @@ export class Gateway {
     conn.runs.set(message.runId, run);
     this.runs.set(fleetRunId, run);
 
+    try {
+      await this.admitAndQueue(run, message);
+    } catch (err) {
+      // A hook or the queue failed in a way not foreseen: the run still ends, with the reason.
+      this.log(`gateway ${this.id}: run ${fleetRunId} failed before it was queued: ${(err as Error).message}`);
+      this.end(run, exitOf(reason('internal', { detail: 'the gateway could not queue the run' })));
+    }
+  }
+
+  private async admitAndQueue(run: GatewayRun, message: { manifest: unknown; files: Record<string, string>; preview?: boolean | undefined }): Promise<void> {
+    const { info, conn } = run;
+    const fleetRunId = info.fleetRunId;
     const unavailable = this.unavailable();
     if (unavailable) return this.end(run, exitOf(unavailable));
     // ===== HOOK: a run is admitted here (or refused, with its reason, before anything is queued).

@@ -14,7 +14,7 @@ const jobData = z
     preview: z.boolean(),
     client: z.string().max(128),
     gateway: z.string().max(64),
-    submittedAt: z.number().finite(),
+    submittedAt: z.number(),
   })
   .strict();
 
