@@ -181,7 +181,8 @@ export class RunnerNode {
     // Writes are issued in event order on one connection; the last one awaited is the exit.
     let lastWrite: Promise<unknown> = Promise.resolve();
     const handle = this.runner.run({ manifest: data.manifest, files: data.files, ...(data.preview ? { preview: true } : {}) }, (event: RunEvent) => {
-      lastWrite = write(event);
+      // The route is written before `ready` and removed before `exit` (one connection, so in that
+      // order): a gateway that has seen `ready` finds the preview, one that has seen `exit` does not.
       if (event.type === 'ready' && event.preview) {
         preview = capabilityOf(event.preview.path);
         if (preview && this.previewUrl) {
@@ -189,6 +190,8 @@ export class RunnerNode {
           this.redis.set(keys.preview(preview), JSON.stringify(route), 'PX', this.runner.limits.wallMsPreview + 60_000).catch(() => undefined);
         }
       }
+      if (event.type === 'exit' && preview) this.redis.del(keys.preview(preview)).catch(() => undefined);
+      lastWrite = write(event);
       if (event.type === 'exit') exited();
     });
     local.handle = handle;
@@ -196,7 +199,6 @@ export class RunnerNode {
     await ended;
     await handle.done;
     await lastWrite;
-    if (preview) await this.redis.del(keys.preview(preview)).catch(() => undefined);
   }
 }
 

@@ -129,3 +129,45 @@ test('a live preview through the gateway: HTTP and WebSocket from the site\'s or
   assert.equal((await fetch(`${base}hello`, { headers: { Origin: siteOrigin } })).status, 404);
   page.close();
 });
+
+test('hostile input never takes the gateway or a node down: bad messages, an oversized one, a forged job in the queue', { timeout: 60_000 }, async () => {
+  const page = new Page(fleet.url);
+  await page.opened;
+  page.ws.send('not json');
+  page.ws.send(JSON.stringify({ type: 'run', runId: '../x', manifest: {}, files: {} }));
+  page.ws.send(JSON.stringify({ type: 'launch' }));
+  page.ws.send(Buffer.from([1, 2, 3]), { binary: true });
+  const errors = () => page.messages.filter((m) => m.type === 'error').map((m) => (m as { reason: { code: string; params?: { detail?: string } } }).reason);
+  await page.waitFor(() => errors().length === 4, 10_000);
+  assert.ok(errors().every((r) => r.code === 'bad-request'), JSON.stringify(errors()));
+  // A run the node's runner refuses (a manifest that is not one) ends with that reason, through the fleet.
+  page.run('bad-manifest', { manifest: { id: 'x' }, files: { 'a.py': '' } });
+  assert.equal((await page.exit('bad-manifest', 20_000)).reason?.code, 'bad-request');
+
+  // A job that no gateway made, straight into the queue: the node refuses it, says why on its stream, and carries on.
+  const { Queue } = await import('bullmq');
+  const queue = new Queue('runs', { connection: { path: fleet.redis.socket }, prefix: 'asynclab' });
+  await queue.add('run', { runId: 'forged.1.job', manifest: {}, files: {}, preview: 'yes' }, { jobId: 'forged.1.job' });
+  await queue.add('run', 'just a string', { jobId: 'forged.1.other' });
+  await queue.close();
+  let forged: [string, string[]][] = [];
+  for (let i = 0; i < 50 && forged.length === 0; i++) {
+    forged = await redis.xrange('asynclab:run:forged.1.job:events', '-', '+');
+    if (!forged.length) await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  const event = JSON.parse(forged[0]![1][1]!) as { type: string; reason: { code: string } };
+  assert.deepEqual([event.type, event.reason.code], ['exit', 'bad-request']);
+
+  // An oversized message closes that connection only (1009), as the embedded runner does.
+  const big = new Page(fleet.url);
+  await big.opened;
+  const closed = new Promise<number>((resolve) => big.ws.once('close', (code) => resolve(code)));
+  big.ws.send(JSON.stringify({ type: 'run', runId: 'big', manifest: {}, files: { 'a.py': 'x'.repeat(200 * 1024) } }));
+  assert.equal(await closed, 1009);
+
+  page.run('still-fine', scriptRun('print("still fine")\n'));
+  const exit = await page.exit('still-fine', 30_000);
+  assert.equal(exit.reason, null, JSON.stringify(exit));
+  assert.equal(page.stdoutOf('still-fine'), 'still fine\n');
+  page.close();
+});
