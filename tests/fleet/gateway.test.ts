@@ -171,3 +171,37 @@ test('hostile input never takes the gateway or a node down: bad messages, an ove
   assert.equal(page.stdoutOf('still-fine'), 'still fine\n');
   page.close();
 });
+
+test('a run on a node is isolated as embedded: it reaches neither the gateway, nor the fleet\'s Redis, nor the network', { timeout: 60_000 }, async () => {
+  const page = new Page(fleet.url);
+  await page.opened;
+  const hello = (await page.waitFor((m) => m.type === 'hello')) as { isolation: string };
+  assert.equal(hello.isolation, 'bwrap');
+  const port = new URL(fleet.httpBase).port;
+  const probe = `
+import os, socket
+def tcp(host, port):
+    try:
+        socket.create_connection((host, port), timeout=2).close()
+        return "reached"
+    except OSError as e:
+        return type(e).__name__
+def unix(path):
+    s = socket.socket(socket.AF_UNIX)
+    try:
+        s.connect(path)
+        return "reached"
+    except OSError as e:
+        return type(e).__name__
+print("gateway", tcp("127.0.0.1", ${port}))
+print("redis", unix(${JSON.stringify(fleet.redis.socket)}), os.path.exists(${JSON.stringify(fleet.redis.socket)}))
+print("internet", tcp("1.1.1.1", 80))
+`;
+  page.run('probe', scriptRun(probe));
+  const exit = await page.exit('probe', 30_000);
+  assert.equal(exit.reason, null, JSON.stringify(exit));
+  const out = page.stdoutOf('probe');
+  assert.doesNotMatch(out, /reached/, out);
+  assert.match(out, /^redis \w+ False$/m, out);
+  page.close();
+});
