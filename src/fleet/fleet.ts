@@ -14,6 +14,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -54,9 +55,10 @@ async function fail(why: string, code = 1): Promise<never> {
   process.exit(code);
 }
 
-function port(text: string | undefined, fallback: number, name: string): number {
+/** A port number; 0 takes any free one (the tests do), reported once listening. */
+async function port(text: string | undefined, fallback: number, name: string): Promise<number> {
   const value = text === undefined ? fallback : Number(text);
-  if (!Number.isInteger(value) || value < 1 || value > 65535) void fail(`${name} must be a port number, got ${JSON.stringify(text)}`, 2);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) await fail(`${name} must be a port number, got ${JSON.stringify(text)}`, 2);
   return value;
 }
 
@@ -76,11 +78,11 @@ try {
 }
 const nodeCount = Number(args!.nodes);
 if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16) await fail(`--nodes must be 1–16, got ${JSON.stringify(args!.nodes)}`, 2);
-const gatewayPort = port(args!['gateway-port'], 8787, '--gateway-port');
-const sitePort = port(args!['site-port'], 4322, '--site-port');
+const gatewayPortWanted = await port(args!['gateway-port'], 8787, '--gateway-port');
+const sitePortWanted = await port(args!['site-port'], 4322, '--site-port');
 const siteDir = path.resolve(args!['site-dir'] ?? path.join(projectRoot, 'dist'));
 if (!existsSync(path.join(siteDir, 'index.html'))) {
-  await fail(`no built site in ${siteDir}: run PUBLIC_RUNNER_URL=ws://127.0.0.1:${gatewayPort}/__runner npm run build first`, 2);
+  await fail(`no built site in ${siteDir}: run PUBLIC_RUNNER_URL=ws://127.0.0.1:${gatewayPortWanted || 8787}/__runner npm run build first`, 2);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -103,9 +105,10 @@ site = createServer((req, res) =>
   }),
 );
 await new Promise<void>((resolve) => {
-  site!.once('error', (err: NodeJS.ErrnoException) => void fail(err.code === 'EADDRINUSE' ? `port ${sitePort} is in use: pass --site-port` : `the site server failed: ${err.message}`));
-  site!.listen(sitePort, '127.0.0.1', () => resolve());
+  site!.once('error', (err: NodeJS.ErrnoException) => void fail(err.code === 'EADDRINUSE' ? `port ${sitePortWanted} is in use: pass --site-port` : `the site server failed: ${err.message}`));
+  site!.listen(sitePortWanted, '127.0.0.1', () => resolve());
 });
+const sitePort = (site.address() as AddressInfo).port;
 const siteOrigins = [`http://127.0.0.1:${sitePort}`, `http://localhost:${sitePort}`];
 
 try {
@@ -118,7 +121,7 @@ const env: NodeJS.ProcessEnv = {
   REDIS_URL: redis!.url,
   ASYNCLAB_FLEET_SECRET: randomBytes(32).toString('base64url'),
   ASYNCLAB_PUBLIC_ORIGINS: siteOrigins.join(','),
-  PORT: String(gatewayPort),
+  PORT: String(gatewayPortWanted),
   HOST: '127.0.0.1',
 };
 const print = (label: string, line: string) => console.log(`[${label}] ${line}`);
@@ -130,8 +133,10 @@ for (const child of children) {
     if (!stopping) void fail(`${child.label} exited (${signal ?? `code ${code}`}): ${child.lastLines.at(-1) ?? 'no output'}`);
   });
 }
+let gatewayPort = gatewayPortWanted;
 try {
-  await Promise.all(children.map((c) => c.ready));
+  const ready = await Promise.all(children.map((c) => c.ready));
+  gatewayPort = Number(ready.at(-1)![2]);
 } catch (err) {
   await fail((err as Error).message);
 }
