@@ -60,7 +60,7 @@ export const eventField = 'e';
 export const keys = {
   /** Redis Stream of FleetEvent, one per run. */
   events: (runId: string) => `${fleetPrefix}:run:${runId}:events`,
-  /** Set (with a TTL) when the run's page asked to stop it. */
+  /** Set (with a TTL) when the run's page asked to stop it; the value is the reason code (`stopped`, or `disconnected` when the page left). */
   stopped: (runId: string) => `${fleetPrefix}:run:${runId}:stopped`,
   /** A node's heartbeat: JSON NodeInfo, expires after nodeTtlMs without a refresh. */
   node: (nodeId: string) => `${fleetPrefix}:node:${nodeId}`,

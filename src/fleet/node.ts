@@ -89,7 +89,7 @@ export class RunnerNode {
     await Promise.all([whenReady(redis), whenReady(sub)]);
     const node = new RunnerNode(opts, redis, sub);
     await sub.subscribe(stopChannel);
-    sub.on('message', (_channel: string, runId: string) => node.stopLocal(runId, reason('stopped')));
+    sub.on('message', (_channel: string, runId: string) => void node.stopRequested(runId));
     redis.on('close', () => node.lostRedis());
     redis.on('ready', () => node.beat());
     node.beat();
@@ -132,6 +132,13 @@ export class RunnerNode {
     for (const runId of [...this.runs.keys()]) this.stopLocal(runId, reason('fleet-unavailable', { detail: 'the node lost its connection to the queue' }));
   }
 
+  /** A gateway asked to stop a run: here, if it is ours, with the reason the gateway left in its stopped flag. */
+  private async stopRequested(runId: string): Promise<void> {
+    if (!this.runs.has(runId)) return;
+    const code = await this.redis.get(keys.stopped(runId)).catch(() => null);
+    this.stopLocal(runId, reason(code === 'disconnected' ? 'disconnected' : 'stopped'));
+  }
+
   private stopLocal(runId: string, why: Reason): void {
     const run = this.runs.get(runId);
     if (!run) return;
@@ -168,10 +175,10 @@ export class RunnerNode {
   private async execute(data: RunJobData, local: LocalRun): Promise<void> {
     const { runId } = data;
     const write = (event: FleetEvent) => appendEvent(this.redis, runId, event).catch(() => undefined);
-    const stopped = await this.redis.exists(keys.stopped(runId)).catch(() => 1);
-    if (stopped || local.stopWhy) {
+    const stopped = await this.redis.get(keys.stopped(runId)).then((code) => code, () => 'unreachable');
+    if (stopped !== null || local.stopWhy) {
       // Asked to stop before it started (or Redis went away meanwhile): it never runs.
-      await write({ type: 'exit', code: null, signal: null, durationMs: 0, reason: local.stopWhy ?? reason('stopped') });
+      await write({ type: 'exit', code: null, signal: null, durationMs: 0, reason: local.stopWhy ?? reason(stopped === 'disconnected' ? 'disconnected' : 'stopped') });
       return;
     }
     await write({ type: 'assigned', node: this.id, isolation: this.runner.isolation });

@@ -68,6 +68,24 @@ test('stop of a run still waiting takes it off the queue: it ends "stopped" and 
   page.close();
 });
 
+test('a page that leaves stops its runs on the node (the run\'s stream ends "disconnected")', { timeout: 60_000 }, async () => {
+  const page = new Page(fleet.url);
+  await page.opened;
+  page.run('left-behind', scriptRun('import time\nprint("running", flush=True)\ntime.sleep(30)\n'));
+  await page.waitFor((m) => m.type === 'stdout' && m.runId === 'left-behind');
+  const leftAt = Date.now();
+  page.close();
+  const [, streams] = await redis.scan('0', 'MATCH', 'asynclab:run:*.left-behind:events', 'COUNT', 10_000);
+  let last: { type: string; reason?: { code: string } } | undefined;
+  while (Date.now() - leftAt < 15_000 && last?.type !== 'exit') {
+    const [entry] = await redis.xrevrange(streams[0]!, '+', '-', 'COUNT', 1);
+    last = JSON.parse(entry![1][1]!) as typeof last;
+    if (last?.type !== 'exit') await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  assert.deepEqual([last?.type, last?.reason?.code], ['exit', 'disconnected']);
+  assert.ok(Date.now() - leftAt < 10_000, `the node stopped it ${Date.now() - leftAt} ms after the page left`);
+});
+
 const app = `
 from fastapi import FastAPI, Request, WebSocket
 
