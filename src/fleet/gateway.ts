@@ -106,6 +106,8 @@ interface Connection {
 const addTimeoutMs = 10_000;
 /** A run no node has taken after this long is checked against its job (a node may have died taking it). */
 const orphanCheckMs = 5_000;
+/** How long runs may wait with no node alive before they are refused (a node restarting is back well within it). */
+const noNodeGraceMs = 10_000;
 
 export class Gateway {
   readonly id: string;
@@ -126,6 +128,8 @@ export class Gateway {
   private poller: NodeJS.Timeout | undefined;
   private pinger: NodeJS.Timeout | undefined;
   private polling = false;
+  /** Since when no node has been alive (undefined while one is). */
+  private nodelessSince: number | undefined;
   private nextConn = 0;
   private closing = false;
 
@@ -373,7 +377,7 @@ export class Gateway {
     }
     if (run.state === 'adding') run.state = 'waiting';
     // A stop that came while the job was being added: now it can be taken off the queue.
-    if (run.stopRequested && run.state === 'waiting') await this.removeWaiting(run);
+    if (run.stopRequested && run.state === 'waiting') await this.removeWaiting(run, reason('stopped'));
   }
 
   /** Why no run can be taken now, if so: the queue unreachable, or no node to run it. */
@@ -421,13 +425,13 @@ export class Gateway {
       .publish(stopChannel, id)
       .exec()
       .catch(() => undefined);
-    if (run.state === 'waiting') void this.removeWaiting(run);
+    if (run.state === 'waiting') void this.removeWaiting(run, reason('stopped'));
   }
 
-  private async removeWaiting(run: GatewayRun): Promise<void> {
+  private async removeWaiting(run: GatewayRun, why: Reason): Promise<void> {
     // remove() refuses a job a node holds (locked): that node stops it and reports the exit itself.
     const removed = await this.queue.remove(run.info.fleetRunId).catch(() => 0);
-    if (removed === 1) this.end(run, exitOf(reason('stopped')));
+    if (removed === 1) this.end(run, exitOf(why));
   }
 
   private lostRedis(): void {
@@ -451,8 +455,25 @@ export class Gateway {
         }
       }
       await this.positions();
+      await this.abandonIfNoNodes();
     } finally {
       this.polling = false;
+    }
+  }
+
+  /**
+   * Runs left waiting while no node (that is not draining) is alive: after a grace period (a node
+   * may be restarting) they are taken off the queue and end fleet-unavailable, never left hanging.
+   */
+  private async abandonIfNoNodes(): Promise<void> {
+    if (!this.nodes.ok || [...this.nodes.nodes.values()].some((n) => !n.draining)) {
+      this.nodelessSince = undefined;
+      return;
+    }
+    this.nodelessSince ??= Date.now();
+    if (Date.now() - this.nodelessSince < noNodeGraceMs) return;
+    for (const run of [...this.runs.values()]) {
+      if (run.state === 'waiting') await this.removeWaiting(run, reason('fleet-unavailable', { detail: 'no runner node is running' }));
     }
   }
 

@@ -106,6 +106,7 @@ export class RunnerNode {
   /** Drain: take no more jobs, let the running ones finish (each within its wall limit), then leave. */
   async close(): Promise<void> {
     this.draining = true;
+    this.beat(); // gateways stop counting this node as ready now, not at the next beat
     await this.worker.close();
     if (this.heartbeat) clearInterval(this.heartbeat);
     await this.redis.del(keys.node(this.id)).catch(() => undefined);

@@ -159,3 +159,22 @@ test('Redis restarted: the run in flight ends with a clear reason, and new runs 
   console.log(`# runs work again ${recovered} ms after the Redis restart (${attempt} attempt(s))`);
   page.close();
 });
+
+test('with every node gone, runs already waiting end fleet-unavailable after a grace period, new ones at once, and /readyz says why', { timeout: 60_000 }, async () => {
+  const page = await openPage();
+  // Killed: their heartbeats linger up to 5 s, so the gateway still queues this run, which no node will take.
+  await Promise.all(fleet.nodes.map((n) => n.stop('SIGKILL')));
+  page.run('stranded', sleeper('stranded', 0.1));
+  await page.waitFor((m) => m.type === 'queued' && m.runId === 'stranded', 10_000);
+  const exit = await page.exit('stranded', 30_000);
+  assert.equal(exit.reason?.code, 'fleet-unavailable', JSON.stringify(exit));
+  assert.equal(await redis.llen('asynclab:runs:wait'), 0, 'the stranded job was taken off the queue');
+  const ready = await fetch(`${fleet.httpBase}/readyz`);
+  assert.equal(ready.status, 503);
+  assert.deepEqual(await ready.json(), { ready: false, reason: 'no runner node is alive' });
+  page.run('refused', sleeper('refused', 0.1));
+  const refused = await page.exit('refused', 5_000);
+  assert.equal(refused.reason?.code, 'fleet-unavailable');
+  assert.equal(refused.reason?.params?.detail, 'no runner node is running');
+  page.close();
+});
