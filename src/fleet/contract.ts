@@ -101,4 +101,12 @@ export interface PreviewRoute {
   runId: string;
   /** The node's preview endpoint (NodeInfo.previewUrl) at the time the run became ready. */
   url: string;
+  /**
+   * Set once the run has ended (added with the node: the route is kept a while marked ended rather
+   * than deleted, so a late request hears "this run has ended" (410), as embedded, not "unknown").
+   */
+  ended?: boolean;
 }
+
+/** How long an ended preview's route is kept. */
+export const endedPreviewTtlMs = 5 * 60_000;

@@ -31,27 +31,32 @@ export interface GatewayPreview {
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): boolean;
 }
 
-type Found = { ok: true; url: URL; origin: string } | { ok: false; status: number; why: string; origin?: string };
+/**
+ * A refusal of the gateway's own, with the code the page reads from X-AsyncLab-Preview-Refused (the
+ * same codes as the embedded proxy's, README "Live preview").
+ */
+type Found = { ok: true; url: URL; origin: string } | { ok: false; status: number; code: string; why: string; origin?: string };
 
 export function createGatewayPreview({ redis, secret, origins, log }: GatewayPreviewOptions): GatewayPreview {
   const find = async (req: IncomingMessage): Promise<Found> => {
     const origin = checkOrigin(req, origins);
-    if (!origin.ok) return { ok: false, status: 403, why: origin.why };
+    if (!origin.ok) return { ok: false, status: 403, code: 'forbidden', why: origin.why };
     const target = parseTarget(req.url ?? '');
-    if (!target.ok) return { ok: false, status: target.status, why: target.why, origin: origin.origin };
+    if (!target.ok) return { ok: false, status: target.status, code: target.code, why: target.why, origin: origin.origin };
     let route: PreviewRoute | undefined;
     try {
       const raw = await redis.get(keys.preview(target.capability));
       route = raw ? (JSON.parse(raw) as PreviewRoute) : undefined;
     } catch {
-      return { ok: false, status: 503, why: 'the fleet is unreachable', origin: origin.origin };
+      return { ok: false, status: 503, code: 'unreachable', why: 'the fleet is unreachable', origin: origin.origin };
     }
-    if (!route || typeof route.url !== 'string') return { ok: false, status: 404, why: 'no such preview (or its run has ended)', origin: origin.origin };
+    if (!route || typeof route.url !== 'string') return { ok: false, status: 404, code: 'unknown-run', why: 'no such preview', origin: origin.origin };
+    if (route.ended) return { ok: false, status: 410, code: 'ended', why: 'this run has ended: run the sandbox again', origin: origin.origin };
     let url: URL;
     try {
       url = new URL(route.url);
     } catch {
-      return { ok: false, status: 502, why: 'the preview\'s node is misconfigured', origin: origin.origin };
+      return { ok: false, status: 502, code: 'unreachable', why: 'the preview\'s node is misconfigured', origin: origin.origin };
     }
     return { ok: true, url, origin: origin.origin };
   };
@@ -69,10 +74,16 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
     return out;
   };
 
-  const refuseHttp = (res: ServerResponse, status: number, why: string, origin?: string) => {
+  const refuseHttp = (res: ServerResponse, status: number, code: string, why: string, origin?: string) => {
     if (res.headersSent) return void res.destroy();
     const body = `${why}\n`;
-    res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store', ...(origin ? corsHeaders(origin) : {}) });
+    res.writeHead(status, {
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(body),
+      'Cache-Control': 'no-store',
+      'X-AsyncLab-Preview-Refused': code,
+      ...(origin ? corsHeaders(origin) : {}),
+    });
     res.end(body);
   };
 
@@ -83,14 +94,14 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
         // A preflight carries no credentials and does no work: answered here for allowed origins only.
         if (req.method === 'OPTIONS' && req.headers['access-control-request-method']) {
           const origin = checkOrigin(req, origins);
-          if (!origin.ok) return refuseHttp(res, 403, origin.why);
+          if (!origin.ok) return refuseHttp(res, 403, 'forbidden', origin.why);
           res.writeHead(204, preflightHeaders(origin.origin, req));
           return void res.end();
         }
         const found = await find(req);
         if (!found.ok) {
           if (found.status === 403) log(`gateway: refused a preview request: ${found.why}`);
-          return refuseHttp(res, found.status, found.why, found.origin);
+          return refuseHttp(res, found.status, found.code, found.why, found.origin);
         }
         const upstream = httpRequest({
           protocol: 'http:',
@@ -114,7 +125,7 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
           } catch {
             // The node passes only heads its proxy checked; should Node still refuse one, this request fails alone.
             upstream.destroy();
-            return refuseHttp(res, 502, 'the preview\'s answer could not be passed on', found.origin);
+            return refuseHttp(res, 502, 'bad-answer', 'the preview\'s answer could not be passed on', found.origin);
           }
           answer.pipe(res);
           answer.once('close', () => {
@@ -123,7 +134,7 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
         });
         upstream.once('error', (err) => {
           clearTimeout(timer);
-          refuseHttp(res, err.message === 'timeout' ? 504 : 502, 'the preview\'s node did not answer', found.origin);
+          refuseHttp(res, err.message === 'timeout' ? 504 : 502, err.message === 'timeout' ? 'timeout' : 'unreachable', 'the preview\'s node did not answer', found.origin);
         });
         res.once('close', () => {
           if (!res.writableFinished) upstream.destroy();
@@ -131,7 +142,7 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
         req.pipe(upstream);
       })().catch((err: Error) => {
         log(`gateway: preview request failed: ${err.message}`);
-        refuseHttp(res, 502, 'the preview request failed');
+        refuseHttp(res, 502, 'unreachable', 'the preview request failed');
       });
       return true;
     },
@@ -144,7 +155,7 @@ export function createGatewayPreview({ redis, secret, origins, log }: GatewayPre
         if (!found.ok) {
           if (found.status === 403) log(`gateway: refused a preview WebSocket: ${found.why}`);
           const body = `${found.why}\n`;
-          return answerAndClose(socket, rawHead(found.status, '', { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' }) + body);
+          return answerAndClose(socket, rawHead(found.status, '', { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), 'X-AsyncLab-Preview-Refused': found.code, Connection: 'close' }) + body);
         }
         if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
           return answerAndClose(socket, rawHead(400, 'Bad Request', { 'Content-Length': 0, Connection: 'close' }));

@@ -19,7 +19,7 @@ import type { Runner, RunHandle } from '../runner/runner.ts';
 import { reason, type Reason } from '../protocol/reasons.ts';
 import type { RunEvent } from '../protocol/messages.ts';
 import { capabilityPattern, previewPrefix } from '../runner/preview/registry.ts';
-import { fleetPrefix, fleetRunIdPattern, keys, nodeHeartbeatMs, nodeTtlMs, runQueueName, stopChannel, type FleetEvent, type NodeInfo, type PreviewRoute, type RunJobData } from './contract.ts';
+import { endedPreviewTtlMs, fleetPrefix, fleetRunIdPattern, keys, nodeHeartbeatMs, nodeTtlMs, runQueueName, stopChannel, type FleetEvent, type NodeInfo, type PreviewRoute, type RunJobData } from './contract.ts';
 import { appendEvent } from './event-stream.ts';
 import { parseJobData } from './job-data.ts';
 import { bullConnection, commandConnection, whenReady } from './redis-clients.ts';
@@ -184,21 +184,24 @@ export class RunnerNode {
     }
     await write({ type: 'assigned', node: this.id, isolation: this.runner.isolation });
     let preview: string | undefined;
+    let route: PreviewRoute | undefined;
     let exited!: () => void;
     const ended = new Promise<void>((resolve) => (exited = resolve));
     // Writes are issued in event order on one connection; the last one awaited is the exit.
     let lastWrite: Promise<unknown> = Promise.resolve();
     const handle = this.runner.run({ manifest: data.manifest, files: data.files, ...(data.preview ? { preview: true } : {}) }, (event: RunEvent) => {
-      // The route is written before `ready` and removed before `exit` (one connection, so in that
-      // order): a gateway that has seen `ready` finds the preview, one that has seen `exit` does not.
+        // The route is written before `ready` and marked ended before `exit` (one connection, so in
+      // that order): a gateway that has seen `ready` finds the preview, one that has seen `exit` does not.
       if (event.type === 'ready' && event.preview) {
         preview = capabilityOf(event.preview.path);
         if (preview && this.previewUrl) {
-          const route: PreviewRoute = { node: this.id, runId, url: this.previewUrl };
+          route = { node: this.id, runId, url: this.previewUrl };
           this.redis.set(keys.preview(preview), JSON.stringify(route), 'PX', this.runner.limits.wallMsPreview + 60_000).catch(() => undefined);
         }
       }
-      if (event.type === 'exit' && preview) this.redis.del(keys.preview(preview)).catch(() => undefined);
+      if (event.type === 'exit' && preview && route) {
+        this.redis.set(keys.preview(preview), JSON.stringify({ ...route, ended: true }), 'PX', endedPreviewTtlMs).catch(() => undefined);
+      }
       lastWrite = write(event);
       if (event.type === 'exit') exited();
     });

@@ -35,7 +35,9 @@ export function checkOrigin(req: IncomingMessage, allowed: ReadonlySet<string>):
 
 /** CORS headers granting one allowed origin (never `*`: the answer is for that site's page only). */
 export function corsHeaders(origin: string): Record<string, string> {
-  return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  // The page reads the answer's headers (the preview panel lists them; refusals carry their code in
+  // X-AsyncLab-Preview-Refused): `*` exposes them all, as requests here carry no credentials.
+  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Expose-Headers': '*', Vary: 'Origin' };
 }
 
 /** The answer to a preflight from an allowed origin: the methods the preview proxy forwards, the headers asked for. */

@@ -40,7 +40,9 @@ test('a foreign or missing Origin is refused 403, for the runner and for preview
   const preview = `${fleet.httpBase}/__runner/preview/${'a'.repeat(43)}/`;
   assert.equal((await fetch(preview, { headers: { Origin: 'https://evil.example' } })).status, 403);
   assert.equal((await fetch(preview)).status, 403);
-  assert.equal((await fetch(preview, { headers: { Origin: siteOrigin } })).status, 404);
+  const unknown = await fetch(preview, { headers: { Origin: siteOrigin } });
+  assert.equal(unknown.status, 404);
+  assert.equal(unknown.headers.get('x-asynclab-preview-refused'), 'unknown-run');
   assert.equal((await fetch(`${fleet.httpBase}/healthz`)).status, 200);
   const ready = await fetch(`${fleet.httpBase}/readyz`);
   assert.equal(ready.status, 200);
@@ -142,9 +144,12 @@ test('a live preview through the gateway: HTTP and WebSocket from the site\'s or
 
   page.stop('server');
   assert.equal((await page.exit('server', 15_000)).reason?.code, 'stopped');
-  // Once the run ended its route is gone: the gateway no longer knows the preview.
-  assert.equal(await redis.get(`asynclab:preview:${capability}`), null);
-  assert.equal((await fetch(`${base}hello`, { headers: { Origin: siteOrigin } })).status, 404);
+  // Once the run ended its route says so: the page hears "ended" (410), as embedded, with the code readable cross-origin.
+  assert.equal((JSON.parse((await redis.get(`asynclab:preview:${capability}`))!) as { ended?: boolean }).ended, true);
+  const late = await fetch(`${base}hello`, { headers: { Origin: siteOrigin } });
+  assert.equal(late.status, 410);
+  assert.equal(late.headers.get('x-asynclab-preview-refused'), 'ended');
+  assert.equal(late.headers.get('access-control-allow-origin'), siteOrigin);
   page.close();
 });
 
