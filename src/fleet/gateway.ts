@@ -201,8 +201,15 @@ export class Gateway {
       const path = (req.url ?? '').split('?', 1)[0];
       if (path === '/healthz') return json(res, 200, { ok: true, gateway: this.id });
       if (path === '/readyz') {
-        const r = this.readiness;
-        return json(res, r.ready ? 200 : 503, r.ready ? { ready: true, nodes: r.nodes } : { ready: false, reason: r.why });
+        // Redis asked now (a load balancer acts on this), the nodes as of the last poll (≤ 1 s old).
+        void withTimeout(this.redis.ping(), 1_000).then(
+          () => {
+            const r = this.readiness;
+            json(res, r.ready ? 200 : 503, r.ready ? { ready: true, nodes: r.nodes } : { ready: false, reason: r.why });
+          },
+          () => json(res, 503, { ready: false, reason: 'Redis is unreachable' }),
+        );
+        return;
       }
       if (path === runnerPath) return json(res, 426, { error: 'the runner speaks WebSocket here' });
       json(res, 404, { error: 'not found' });

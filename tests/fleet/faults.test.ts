@@ -129,15 +129,22 @@ test('SIGTERM on the gateway: its connections close with 4000 (reconnect), it ex
   again.close();
 });
 
-test('Redis restarted: the run in flight ends with a clear reason, and new runs work again within seconds', { timeout: 90_000 }, async () => {
+test('Redis stopped and started again: the run in flight ends with a clear reason, runs meanwhile are refused, and runs work again within seconds', { timeout: 90_000 }, async () => {
   const page = await openPage();
   page.run('in-flight', sleeper('in-flight', 20));
   await page.waitFor((m) => m.type === 'stdout' && m.runId === 'in-flight');
-  const restartedAt = Date.now();
-  await fleet.redis.restart();
+  await fleet.redis.stop();
   const exit = await page.exit('in-flight', 15_000);
   assert.equal(exit.reason?.code, 'fleet-unavailable', JSON.stringify(exit));
   assert.equal(page.eventsOf('in-flight').filter((e) => e.type === 'exit').length, 1);
+  // While it is away: not ready, and a run is refused at once rather than left waiting.
+  const notReady = await fetch(`${fleet.httpBase}/readyz`);
+  assert.equal(notReady.status, 503);
+  assert.deepEqual(await notReady.json(), { ready: false, reason: 'Redis is unreachable' });
+  page.run('while-away', sleeper('while-away', 0.1));
+  assert.equal((await page.exit('while-away', 5_000)).reason?.code, 'fleet-unavailable');
+  const restartedAt = Date.now();
+  await fleet.redis.restart();
   // The node that held it stopped it (it could no longer report it), rather than let it run on unseen.
   await waitUntil(() => fleet.nodes.some((n) => n.lastLines.some((l) => /lost Redis; stopping its 1 run/.test(l))), 10_000, 'a node said it stopped its run');
   // The same page (its connection to the gateway never dropped) runs again once gateway and nodes are back.
