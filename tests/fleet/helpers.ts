@@ -64,7 +64,9 @@ export async function startTestFleet({ nodes = 3, concurrency = 2, extraEnv = {}
       fleet.url = `ws://127.0.0.1:${m[2]}/__runner`;
     },
     async close() {
-      await Promise.all(children.map((c) => c.stop('SIGKILL')));
+      // As an operator would stop them (a node then removes its work directory and cgroups); killed if slow.
+      await Promise.all(children.filter((c) => c.role === 'gateway').map((c) => c.stop('SIGTERM', 5_000)));
+      await Promise.all(children.filter((c) => c.role === 'node').map((c) => c.stop('SIGTERM', 10_000)));
       await redis.close();
     },
   };
