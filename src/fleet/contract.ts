@@ -24,7 +24,7 @@
  * never retried (the Worker runs with `maxStalledCount: 0`).
  */
 import type { SandboxFiles } from '../protocol/manifest.ts';
-import type { RunEvent } from '../protocol/messages.ts';
+import type { LimitsSummary, RunEvent } from '../protocol/messages.ts';
 
 /** BullMQ prefix and the prefix of every other key, so one Redis can be shared with nothing else. */
 export const fleetPrefix = 'asynclab';
@@ -60,7 +60,7 @@ export const eventField = 'e';
 export const keys = {
   /** Redis Stream of FleetEvent, one per run. */
   events: (runId: string) => `${fleetPrefix}:run:${runId}:events`,
-  /** Set (with a TTL) when the run's page asked to stop it. */
+  /** Set (with a TTL) when the run's page asked to stop it; the value is the reason code (`stopped`, or `disconnected` when the page left). */
   stopped: (runId: string) => `${fleetPrefix}:run:${runId}:stopped`,
   /** A node's heartbeat: JSON NodeInfo, expires after nodeTtlMs without a refresh. */
   node: (nodeId: string) => `${fleetPrefix}:node:${nodeId}`,
@@ -86,6 +86,13 @@ export interface NodeInfo {
   isolation: 'bwrap' | 'none';
   /** Where gateways reach the node's preview endpoint, e.g. http://10.0.0.5:7070 (private network only). */
   previewUrl: string | null;
+  /**
+   * Added with the node itself (not in the first draft of this contract): the limits its runner
+   * enforces, which a gateway puts in its `hello` (a gateway has no runner of its own to ask), and
+   * whether it is draining (SIGTERM: it takes no new job, so a gateway does not count it as ready).
+   */
+  limits?: LimitsSummary;
+  draining?: boolean;
 }
 
 /** A live preview as gateways find it: which node serves it, and the path there. */
@@ -94,4 +101,12 @@ export interface PreviewRoute {
   runId: string;
   /** The node's preview endpoint (NodeInfo.previewUrl) at the time the run became ready. */
   url: string;
+  /**
+   * Set once the run has ended (added with the node: the route is kept a while marked ended rather
+   * than deleted, so a late request hears "this run has ended" (410), as embedded, not "unknown").
+   */
+  ended?: boolean;
 }
+
+/** How long an ended preview's route is kept. */
+export const endedPreviewTtlMs = 5 * 60_000;
