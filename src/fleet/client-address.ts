@@ -192,19 +192,22 @@ export function newClientSalt(): string {
  * The salt every gateway of one fleet shares: ASYNCLAB_CLIENT_SALT if the operator set one, else
  * one random salt stored once in the fleet's Redis (the first gateway to ask writes it; SET NX, so
  * two gateways starting together still agree). Shared because per-client limits are keyed by the
- * hash: gateways with different salts would each give a client a full quota.
+ * hash: gateways with different salts would each give a client a full quota. A gateway offers the
+ * salt it already has as the `candidate` when it asks again (after Redis restarted empty), so the
+ * fleet's gateways converge on one salt whichever of them asks first.
  */
 export async function sharedClientSalt(
   redis: { set(key: string, value: string, nx: 'NX'): Promise<unknown>; get(key: string): Promise<string | null> },
   key: string,
   env: NodeJS.ProcessEnv = process.env,
+  candidate: string = newClientSalt(),
 ): Promise<string> {
   const configured = env.ASYNCLAB_CLIENT_SALT?.trim();
   if (configured) {
     if (configured.length < 16) throw new Error('ASYNCLAB_CLIENT_SALT must be at least 16 characters (a random string, the same on every gateway)');
     return configured;
   }
-  await redis.set(key, newClientSalt(), 'NX');
+  await redis.set(key, candidate, 'NX');
   const stored = await redis.get(key);
   if (!stored) throw new Error(`the fleet's Redis did not keep the client salt (${key})`);
   return stored;

@@ -69,7 +69,9 @@ export async function createGatewayGate(opts: GatewayGateOptions): Promise<Gatew
   const redis = commandConnection(opts.redisUrl, 'asynclab-gateway-gate', { offline: false });
   redis.on('error', () => undefined);
   await whenReady(redis);
-  const salt = await sharedClientSalt(redis, clientSaltKey, env);
+  let salt = await sharedClientSalt(redis, clientSaltKey, env);
+  // A Redis that restarted comes back empty: offer our salt again (or adopt the one another gateway stored first).
+  redis.on('ready', () => void sharedClientSalt(redis, clientSaltKey, env, salt).then((shared) => (salt = shared), () => undefined));
   const limits = await ClientLimits.open(redis, limitsConfig);
   const queue = new Queue(runQueueName, { connection: bullConnection(opts.redisUrl), prefix: fleetPrefix });
   queue.on('error', () => undefined);

@@ -119,6 +119,10 @@ test('gateways share one salt: the configured one, or the first one stored', asy
   const second = await sharedClientSalt(redis, 'salt', {});
   assert.equal(first, second);
   assert.ok(first.length >= 32);
+  // After Redis lost it, the salt a gateway already has is offered again; a salt stored first wins.
+  store.clear();
+  assert.equal(await sharedClientSalt(redis, 'salt', {}, first), first);
+  assert.equal(await sharedClientSalt(redis, 'salt', {}, 'another-candidate-salt'), first);
   assert.equal(await sharedClientSalt(redis, 'salt', { ASYNCLAB_CLIENT_SALT: 'configured-salt-1234' }), 'configured-salt-1234');
   await assert.rejects(sharedClientSalt(redis, 'salt', { ASYNCLAB_CLIENT_SALT: 'short' }), /at least 16/);
 });
