@@ -25,12 +25,13 @@ let node: FleetChild;
 let gateway: FleetChild;
 let port: number;
 const gatewayLines: string[] = [];
+const nodeLines: string[] = [];
 const pages: Page[] = [];
 
 before(async () => {
   redis = await startFleetRedis();
   const env = { ...process.env, REDIS_URL: redis.url, ASYNCLAB_FLEET_SECRET: randomBytes(32).toString('base64url') };
-  node = startFleetChild('node', { ...env, RUNNER_CONCURRENCY: String(nodeCapacity), ASYNCLAB_NODE_ID: 'gate-node' });
+  node = startFleetChild('node', { ...env, RUNNER_CONCURRENCY: String(nodeCapacity), ASYNCLAB_NODE_ID: 'gate-node' }, { onLine: (_label, line) => nodeLines.push(line) });
   gateway = startFleetChild(
     'gateway',
     {
@@ -304,11 +305,22 @@ test('/metrics is Prometheus text with the fleet series; each run left one log l
   assert.ok(samples.some((s) => s.name === 'asynclab_node_active_runs' && s.labels.node === 'gate-node'));
   assert.ok(samples.some((s) => s.name === 'asynclab_gateway_open_connections'));
 
-  const runLines = gatewayLines.filter((line) => line.startsWith('{') && line.includes('"log":"run"')).map((line) => JSON.parse(line) as Record<string, unknown>);
-  assert.ok(runLines.length >= 25, `${runLines.length} run log lines`);
-  assert.ok(runLines.every((l) => typeof l.run === 'string' && l.sandbox === 'gate-probe' && typeof l.client === 'string' && 'queueWaitMs' in l && 'durationMs' in l && 'exit' in l));
-  assert.ok(runLines.some((l) => l.node === 'gate-node'));
-  // No line of the gateway's output carries a run's source or a reader's address.
-  assert.ok(!gatewayLines.some((line) => line.includes(secretMarker)));
-  assert.ok(!gatewayLines.some((line) => line.includes('198.51.100.') || line.includes('192.0.2.')));
+  const runLines = (lines: string[]) => lines.filter((line) => line.startsWith('{') && line.includes('"log":"run"')).map((line) => JSON.parse(line) as Record<string, unknown>);
+  const fromGateway = runLines(gatewayLines);
+  const fromNode = runLines(nodeLines);
+  assert.ok(fromGateway.length >= 25, `${fromGateway.length} run log lines from the gateway`);
+  assert.ok(fromNode.length >= 25, `${fromNode.length} run log lines from the node`);
+  for (const line of [...fromGateway, ...fromNode]) {
+    assert.ok(typeof line.run === 'string' && line.sandbox === 'gate-probe' && typeof line.client === 'string' && 'queueWaitMs' in line && 'durationMs' in line && 'exit' in line, JSON.stringify(line));
+  }
+  assert.ok(fromGateway.some((l) => l.node === 'gate-node' && l.exit === 'normal' && Number(l.queueWaitMs) >= 0));
+  assert.ok(fromNode.every((l) => l.from === 'node' && l.node === 'gate-node'));
+  // Both sides name a run the same way: every run the node logged, the gateway logged too.
+  const gatewayRuns = new Set(fromGateway.map((l) => l.run));
+  assert.ok(fromNode.every((l) => gatewayRuns.has(l.run)));
+  // No line of either process's output carries a run's source or a reader's address.
+  for (const line of [...gatewayLines, ...nodeLines]) {
+    assert.ok(!line.includes(secretMarker), line);
+    assert.ok(!/198\.51\.100\.|192\.0\.2\.|203\.0\.113\./.test(line), line);
+  }
 });
