@@ -218,6 +218,7 @@ export async function createGatewayGate(opts: GatewayGateOptions): Promise<Gatew
         }),
       );
     },
+    refused: (kind) => metrics.refused(kind),
     metrics: () => metrics.exposition(),
   };
 

@@ -82,6 +82,8 @@ export interface GatewayHooks {
   runStarted?(run: RunInfo): void;
   runEnded?(run: RunInfo, exit: ExitEvent): void;
   clientOf?(req: IncomingMessage): string;
+  /** A refusal the gateway made by itself (not through a hook), for the refusals metric. */
+  refused?(kind: 'origin' | 'message-size'): void;
   /** The Prometheus text for GET /metrics (metrics.ts); without it the path is 404. */
   metrics?(): Promise<{ contentType: string; body: string }>;
 }
@@ -277,6 +279,7 @@ export class Gateway {
     const origin = checkOrigin(req, this.opts.origins);
     if (!origin.ok) {
       this.log(`gateway ${this.id}: refused a connection: ${origin.why}`);
+      this.hooks.refused?.('origin');
       return answerAndClose(socket, statusOnly(403, 'Forbidden'));
     }
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return answerAndClose(socket, statusOnly(400, 'Bad Request'));
@@ -358,7 +361,11 @@ export class Gateway {
       }
       this.hooks.connectionClosed?.(req);
     });
-    ws.on('error', () => ws.terminate());
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes a connection whose message is over maxPayload (1009) and reports it here.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hooks.refused?.('message-size');
+      ws.terminate();
+    });
   }
 
   private async start(conn: Connection, message: { runId: string; manifest: unknown; files: Record<string, string>; preview?: boolean | undefined }): Promise<void> {

@@ -297,6 +297,8 @@ test('/metrics is Prometheus text with the fleet series; each run left one log l
     samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((total, s) => total + s.value, 0);
   assert.ok(sum('asynclab_refusals_total', { kind: 'connections' }) >= 2);
   assert.ok(sum('asynclab_refusals_total', { kind: 'concurrent-runs' }) >= 1);
+  assert.ok(sum('asynclab_refusals_total', { kind: 'origin' }) >= 3);
+  assert.equal(sum('asynclab_refusals_total', { kind: 'message-size' }), 1);
   assert.ok(sum('asynclab_runs_started_total') >= 25);
   assert.ok(sum('asynclab_runs_finished_total', { reason: 'normal' }) >= 25);
   assert.ok(sum('asynclab_queue_wait_seconds_count') >= 25);
