@@ -107,6 +107,7 @@ export async function createGatewayGate(opts: GatewayGateOptions): Promise<Gatew
   /** The run holds of each connection (keyed by its upgrade request), by fleet run id. */
   const runHolds = new WeakMap<IncomingMessage, Map<string, Hold>>();
   const closed = new WeakSet<IncomingMessage>();
+  const openConnections = new WeakSet<IncomingMessage>();
   /** Every run hold not yet released, so close() can give them back. */
   const allRunHolds = new Set<Hold>();
 
@@ -137,11 +138,20 @@ export async function createGatewayGate(opts: GatewayGateOptions): Promise<Gatew
     const holds = runHolds.get(req);
     if (holds) for (const hold of holds.values()) releaseRun(hold);
     runHolds.delete(req);
+    if (openConnections.delete(req)) metrics.connectionClosed();
     const hold = connectionHolds.get(req);
     if (!hold) return;
     connectionHolds.delete(req);
-    metrics.connectionClosed();
     void hold.release();
+  };
+
+  /** A connection let in: counted in the gauge, and given back however it ends. */
+  const connectionAdmitted = (req: IncomingMessage, hold: Hold | null) => {
+    if (hold) connectionHolds.set(req, hold);
+    openConnections.add(req);
+    metrics.connectionOpened();
+    if (req.socket.destroyed) connectionGone(req);
+    else req.socket.once('close', () => connectionGone(req));
   };
 
   const hooks: GatewayHooks = {
@@ -149,10 +159,14 @@ export async function createGatewayGate(opts: GatewayGateOptions): Promise<Gatew
     async admitConnection(req) {
       const admission = await limits.admitConnection(clientOf(req));
       if (admission.ok) {
-        connectionHolds.set(req, admission.hold);
-        metrics.connectionOpened();
-        if (req.socket.destroyed) connectionGone(req);
-        else req.socket.once('close', () => connectionGone(req));
+        connectionAdmitted(req, admission.hold);
+        return null;
+      }
+      // The shared store is away: the connection is let in without a hold. Runs are refused meanwhile
+      // by the gateway itself (fleet-unavailable), and the page stays connected for when Redis is back,
+      // instead of being shut out and falling back to another engine for a blip.
+      if (admission.reason.code === 'fleet-unavailable') {
+        connectionAdmitted(req, null);
         return null;
       }
       metrics.refused(refusalKind(admission.reason));

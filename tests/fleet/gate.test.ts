@@ -326,3 +326,22 @@ test('/metrics is Prometheus text with the fleet series; each run left one log l
     assert.ok(!/198\.51\.100\.|192\.0\.2\.|203\.0\.113\./.test(line), line);
   }
 });
+
+test('with Redis away a page still connects (its runs end fleet-unavailable at once), and runs again once Redis is back', async () => {
+  await redis.stop();
+  const page = await opened({ xff: '198.51.100.9' });
+  page.run('while-down', sleeper('while-down', 0));
+  const refused = await page.next((m) => m.type === 'exit' && m.runId === 'while-down', 10_000);
+  assert.equal(refused.type === 'exit' && refused.reason?.code, 'fleet-unavailable');
+  await redis.restart();
+  const back = Date.now();
+  let ok = false;
+  for (let attempt = 0; !ok && Date.now() - back < 20_000; attempt += 1) {
+    const events = await runToExit(page, `after-${attempt}`, sleeper(`after-${attempt}`, 0));
+    ok = events.some((m) => m.type === 'stdout' && m.data.includes(`done after-${attempt}`));
+    if (!ok) await sleep(250);
+  }
+  assert.ok(ok, 'runs did not work again within 20 s of Redis returning');
+  console.log(`# runs through the gate work again ${Date.now() - back} ms after Redis returned`);
+  page.ws.close();
+});
