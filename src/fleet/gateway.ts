@@ -59,13 +59,33 @@ export interface RunInfo {
  * `runEnded` runs exactly once for every admitted run, with its exit, whoever ended it.
  * `clientOf` names the client (default: a salted hash of the direct peer's address).
  */
+/**
+ * A refused connection. With a `reason` (a per-client limit: gateway-gate.ts) the WebSocket is
+ * accepted only to carry it as the protocol's `error`, then closed with `refusedCloseCode`, so the
+ * page can word it in its reader's language with when to retry (a browser shows a page nothing of
+ * a refused upgrade's HTTP answer). Without one, the HTTP status is all the answer.
+ */
+export interface ConnectionRefusal {
+  status: number;
+  why: string;
+  retryAfterSeconds?: number;
+  reason?: Reason;
+}
+
+/** The close code after a refusal carried as a protocol message (RFC 6455 1008: policy violation). */
+export const refusedCloseCode = 1008;
+
 export interface GatewayHooks {
-  admitConnection?(req: IncomingMessage): Promise<{ status: number; why: string; retryAfterSeconds?: number } | null> | { status: number; why: string; retryAfterSeconds?: number } | null;
+  admitConnection?(req: IncomingMessage): Promise<ConnectionRefusal | null> | ConnectionRefusal | null;
   connectionClosed?(req: IncomingMessage): void;
   admitRun?(run: RunInfo): Promise<Reason | null> | Reason | null;
   runStarted?(run: RunInfo): void;
   runEnded?(run: RunInfo, exit: ExitEvent): void;
   clientOf?(req: IncomingMessage): string;
+  /** A refusal the gateway made by itself (not through a hook), for the refusals metric. */
+  refused?(kind: 'origin' | 'message-size'): void;
+  /** The Prometheus text for GET /metrics (metrics.ts); without it the path is 404. */
+  metrics?(): Promise<{ contentType: string; body: string }>;
 }
 
 export interface GatewayOptions {
@@ -211,6 +231,16 @@ export class Gateway {
         );
         return;
       }
+      if (path === '/metrics' && this.hooks.metrics) {
+        void this.hooks.metrics().then(
+          ({ contentType, body }) => {
+            res.writeHead(200, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-store' });
+            res.end(body);
+          },
+          (err: Error) => json(res, 500, { error: `metrics: ${err.message}` }),
+        );
+        return;
+      }
       if (path === runnerPath) return json(res, 426, { error: 'the runner speaks WebSocket here' });
       json(res, 404, { error: 'not found' });
     });
@@ -249,11 +279,19 @@ export class Gateway {
     const origin = checkOrigin(req, this.opts.origins);
     if (!origin.ok) {
       this.log(`gateway ${this.id}: refused a connection: ${origin.why}`);
+      this.hooks.refused?.('origin');
       return answerAndClose(socket, statusOnly(403, 'Forbidden'));
     }
     if (String(req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return answerAndClose(socket, statusOnly(400, 'Bad Request'));
     if (this.closing) return answerAndClose(socket, `HTTP/1.1 503 Service Unavailable\r\nRetry-After: 1\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
     const refused = await this.hooks.admitConnection?.(req);
+    if (refused?.reason) {
+      const why = refused.reason;
+      return this.wss.handleUpgrade(req, socket, head, (ws) => {
+        ws.on('error', () => ws.terminate());
+        ws.send(JSON.stringify({ type: 'error', reason: why } satisfies ServerMessage), () => ws.close(refusedCloseCode, why.code));
+      });
+    }
     if (refused) {
       const retry = refused.retryAfterSeconds !== undefined ? `Retry-After: ${Math.ceil(refused.retryAfterSeconds)}\r\n` : '';
       return answerAndClose(socket, `HTTP/1.1 ${refused.status} ${refused.why.replace(/[^\x20-\x7e]/g, '').slice(0, 80)}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -323,7 +361,11 @@ export class Gateway {
       }
       this.hooks.connectionClosed?.(req);
     });
-    ws.on('error', () => ws.terminate());
+    ws.on('error', (err: Error & { code?: string }) => {
+      // ws closes a connection whose message is over maxPayload (1009) and reports it here.
+      if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') this.hooks.refused?.('message-size');
+      ws.terminate();
+    });
   }
 
   private async start(conn: Connection, message: { runId: string; manifest: unknown; files: Record<string, string>; preview?: boolean | undefined }): Promise<void> {

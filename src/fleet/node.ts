@@ -22,6 +22,7 @@ import { capabilityPattern, previewPrefix } from '../runner/preview/registry.ts'
 import { endedPreviewTtlMs, fleetPrefix, fleetRunIdPattern, keys, nodeHeartbeatMs, nodeTtlMs, runQueueName, stopChannel, type FleetEvent, type NodeInfo, type PreviewRoute, type RunJobData } from './contract.ts';
 import { appendEvent } from './event-stream.ts';
 import { parseJobData } from './job-data.ts';
+import { runLogEntry, writeRunLog } from './run-log.ts';
 import { bullConnection, commandConnection, whenReady } from './redis-clients.ts';
 
 export interface NodeOptions {
@@ -185,6 +186,7 @@ export class RunnerNode {
       return;
     }
     await write({ type: 'assigned', node: this.id, isolation: this.runner.isolation });
+    const startedAt = Date.now();
     let preview: string | undefined;
     let route: PreviewRoute | undefined;
     let exited!: () => void;
@@ -205,7 +207,11 @@ export class RunnerNode {
         this.redis.set(keys.preview(preview), JSON.stringify({ ...route, ended: true }), 'PX', endedPreviewTtlMs).catch(() => undefined);
       }
       lastWrite = write(event);
-      if (event.type === 'exit') exited();
+      if (event.type === 'exit') {
+        // The node's line of the run (run-log.ts): identifiers, times and the exit code only.
+        writeRunLog(runLogEntry('node', data, { node: this.id, startedAt, durationMs: event.durationMs, exit: event.reason?.code ?? null }));
+        exited();
+      }
     });
     local.handle = handle;
     if (local.stopWhy) handle.stop(local.stopWhy);

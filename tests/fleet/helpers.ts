@@ -39,6 +39,11 @@ export async function startTestFleet({ nodes = 3, concurrency = 2, extraEnv = {}
     RUNNER_CONCURRENCY: String(concurrency),
     PORT: '0',
     HOST: '127.0.0.1',
+    // Every test reader connects from 127.0.0.1, so to the gate they are one client: its per-client
+    // limits are lifted here and tested on their own (gate.test.ts, with distinct clients).
+    ASYNCLAB_RUNS_PER_CLIENT: '10000',
+    ASYNCLAB_CONNECTIONS_PER_CLIENT: '10000',
+    ASYNCLAB_RUNS_PER_MINUTE: '10000',
     ...extraEnv,
   };
   const children: FleetChild[] = [];

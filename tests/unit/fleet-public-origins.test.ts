@@ -1,0 +1,76 @@
+/**
+ * ASYNCLAB_PUBLIC_ORIGINS (src/fleet/public-origins.ts): exact origins only, a clear startup error
+ * otherwise; requests from other origins are refused with the reason; CORS headers only for listed
+ * origins and always with Vary: Origin.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { checkPublicOrigin, corsHeaders, parsePublicOrigins, preflightHeaders } from '../../src/fleet/public-origins.ts';
+
+test('origins are parsed to the exact form a browser sends', () => {
+  assert.deepEqual(parsePublicOrigins(' https://Course.Example , http://localhost:4321,https://course.example:443,https://[::1]:8443'), [
+    'https://course.example',
+    'http://localhost:4321',
+    'https://[::1]:8443',
+  ]);
+});
+
+test('wildcards, paths, other schemes, credentials and an empty list are startup errors naming the entry', () => {
+  const cases: [string, RegExp][] = [
+    ['https://*.course.example', /wildcard/],
+    ['*', /wildcard/],
+    ['https://course.example/', /no path/],
+    ['https://course.example/lessons', /no path/],
+    ['https://course.example?x=1', /no path/],
+    ['ftp://course.example', /scheme/],
+    ['https://user:pw@course.example', /user name/],
+    ['course.example', /not a URL|scheme/],
+    ['https://course.example:99999', /not a URL/],
+  ];
+  for (const [entry, why] of cases) {
+    assert.throws(
+      () => parsePublicOrigins(`https://ok.example,${entry}`),
+      (err: Error) => err.message.startsWith('ASYNCLAB_PUBLIC_ORIGINS') && err.message.includes(entry) && why.test(err.message),
+      entry,
+    );
+  }
+  assert.throws(() => parsePublicOrigins(undefined), /ASYNCLAB_PUBLIC_ORIGINS is empty/);
+  assert.throws(() => parsePublicOrigins(' , '), /ASYNCLAB_PUBLIC_ORIGINS is empty/);
+});
+
+test('only a single, exactly listed Origin passes; each refusal says why', () => {
+  const allowed = parsePublicOrigins('https://course.example,http://localhost:4321');
+  assert.deepEqual(checkPublicOrigin({ origin: 'https://course.example' }, allowed), { ok: true, origin: 'https://course.example' });
+  const refused: [Record<string, string | string[] | undefined>, RegExp][] = [
+    [{}, /missing Origin/],
+    [{ origin: 'null' }, /not one of this runner's sites/],
+    [{ origin: 'https://evil.example' }, /"https:\/\/evil.example" is not one/],
+    [{ origin: 'https://course.example.evil.test' }, /not one/],
+    [{ origin: 'http://course.example' }, /not one/],
+    [{ origin: 'https://course.example/' }, /not one/],
+    [{ origin: ['https://course.example', 'https://course.example'] }, /more than one Origin/],
+    [{ origin: `https://${'a'.repeat(400)}.example` }, /over-long/],
+  ];
+  for (const [headers, why] of refused) {
+    const check = checkPublicOrigin(headers, allowed);
+    assert.equal(check.ok, false);
+    if (!check.ok) {
+      assert.equal(check.status, 403);
+      assert.match(check.why, why);
+    }
+  }
+});
+
+test('CORS headers echo an allowed origin (never *) and always vary by Origin', () => {
+  const allowed = ['https://course.example'];
+  const ok = checkPublicOrigin({ origin: 'https://course.example' }, allowed);
+  assert.deepEqual(corsHeaders(ok), { 'Access-Control-Allow-Origin': 'https://course.example', Vary: 'Origin' });
+  const preflight = preflightHeaders(ok);
+  assert.equal(preflight['Access-Control-Allow-Origin'], 'https://course.example');
+  assert.match(preflight['Access-Control-Allow-Headers']!, /x-asynclab-token/);
+  assert.match(preflight['Access-Control-Allow-Methods']!, /POST/);
+  assert.equal(preflight['Access-Control-Allow-Credentials'], undefined);
+  const no = checkPublicOrigin({ origin: 'https://evil.example' }, allowed);
+  assert.deepEqual(corsHeaders(no), { Vary: 'Origin' });
+  assert.deepEqual(preflightHeaders(no), { Vary: 'Origin' });
+});
