@@ -192,7 +192,9 @@ export class RunnerClient {
       this.limits = message.limits;
       this.isolation = message.isolation;
     }
-    if (message.type === 'error') this.refusal = message.reason;
+    // A refusal of the connection (over a limit, busy) names why the close that follows ends its
+    // runs; a complaint about one malformed message does not.
+    if (message.type === 'error' && message.reason.code !== 'bad-request' && message.reason.code !== 'internal') this.refusal = message.reason;
     if ('runId' in message) {
       const listener = this.listeners.get(message.runId);
       listener?.(message);

@@ -336,3 +336,19 @@ test('the reconnect schedule grows, is capped, is jittered, and gives up', () =>
   for (let a = 0; reconnectBackoff(a, mid) !== undefined; a += 1) total += reconnectBackoff(a, mid)!;
   assert.ok(total >= 60_000 && total <= 180_000, `keeps trying for a minute or two (${total} ms)`);
 });
+
+test('a complaint about one bad message is not taken for the reason a later close ends the runs', async () => {
+  const gw = await gateway((ws, { runId }) => {
+    send(ws, { type: 'error', reason: reason('bad-request', { detail: 'not JSON' }) });
+    send(ws, { type: 'started', runId });
+    setTimeout(() => ws.close(4000), 30);
+  });
+  const remote = new RemoteEngine({ url: gw.url, reconnectDelayMs: () => undefined });
+  try {
+    const exit = (await collect(remote.run(files, manifest(), new AbortController().signal))).at(-1);
+    assert.equal(exit?.type === 'exit' && exit.reason?.code, 'fleet-unavailable');
+  } finally {
+    remote.dispose();
+    await gw.close();
+  }
+});
