@@ -435,7 +435,7 @@ export const ui: Record<Locale, UiStrings> = {
       withIsolation: '{engine}（{isolation}）',
       remote: {
         unreachable: '它没有响应，或拒绝了这个页面的连接',
-        fallback: '托管运行器无法接受这次运行（{why}），已改用{engine}运行。',
+        fallback: '托管运行器无法接受这次运行（{why}），已改用另一种运行环境：{engine}。',
         noFallback: '托管运行器没有响应，或拒绝了这个页面的连接。请稍后再试，或者在本地运行 `npm start`。',
       },
       unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',
