@@ -5,7 +5,7 @@
  * preview is reached by its unguessable per-run path on the gateway's http(s) origin.
  * When the gateway goes away on purpose (close 4000) the client reconnects with backoff.
  */
-import { reconnectCloseCode } from '../protocol/messages.ts';
+import { reconnectCloseCode } from '../protocol/close-codes.ts';
 import { reason, type Reason } from '../protocol/reasons.ts';
 import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
 import type { Engine, EngineEvent, RunOptions, Support } from './engine.ts';

@@ -6,7 +6,8 @@
  * close code 4000 when it goes away, and the client then reconnects by itself, with backoff,
  * so the next Run finds a connection without a reload.
  */
-import { reconnectCloseCode, type ServerMessage } from '../protocol/messages.ts';
+import { reconnectCloseCode } from '../protocol/close-codes.ts';
+import type { ServerMessage } from '../protocol/messages.ts';
 import type { Reason } from '../protocol/reasons.ts';
 import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
 

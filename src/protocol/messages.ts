@@ -26,12 +26,7 @@ import type { Reason } from './reasons.ts';
 
 export const protocolVersion = 1;
 
-/**
- * WebSocket close code a runner host sends when it is going away on purpose (a gateway on
- * SIGTERM): runs of the connection are over, and the page should connect again, with backoff,
- * and will find another host behind the same address.
- */
-export const reconnectCloseCode = 4000;
+export { reconnectCloseCode } from './close-codes.ts';
 
 export const runIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 

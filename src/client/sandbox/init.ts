@@ -39,9 +39,12 @@ async function freshRunnerUrl(): Promise<string | undefined> {
 
 /** The hosted runner the build baked in (checked then, src/tools/public-runner-url.ts), if any. */
 function hostedRunner(): RemoteEngine | undefined {
+  const configured = import.meta.env.PUBLIC_RUNNER_URL as string | undefined;
+  // A constant after the build: without a hosted runner the rest is dropped from the bundle.
+  if (!configured) return undefined;
   let url: string | undefined;
   try {
-    url = parseRunnerUrl(import.meta.env.PUBLIC_RUNNER_URL as string | undefined);
+    url = parseRunnerUrl(configured);
   } catch {
     return undefined; // the build refuses a bad URL; this only guards a hand-edited bundle
   }
