@@ -35,6 +35,8 @@ interface Gateway {
   /** Connections accepted so far. */
   connections: () => number;
   runs: RunMessage[];
+  /** Stops taking connections (the open ones stay), as a gateway does first when it shuts down. */
+  stopListening(): void;
   close(): Promise<void>;
 }
 
@@ -65,6 +67,7 @@ async function gateway(script: Script, port = 0, onConnect?: (ws: WebSocket) => 
     port: actual,
     connections: () => connections,
     runs,
+    stopListening: () => void http.close(),
     close: () => closeAll(http, wss),
   };
 }
@@ -273,9 +276,12 @@ test('which outcomes send a run elsewhere', () => {
 test('close 4000 (gateway going away): the run ends with a reason, the page reconnects by itself with backoff, and the next run works', async () => {
   // The first gateway answers one run by starting it and then going away; the port then stays
   // closed for a while (a restart), and a second gateway comes up on it.
-  const first = await gateway((ws, { runId }) => {
+  const first: Gateway = await gateway((ws, { runId }) => {
     send(ws, { type: 'started', runId });
-    setTimeout(() => ws.close(4000, 'reconnect'), 30);
+    setTimeout(() => {
+      first.stopListening();
+      ws.close(4000, 'reconnect');
+    }, 30);
   });
   const port = first.port;
   const delays: number[] = [];
