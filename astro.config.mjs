@@ -15,6 +15,7 @@ import { codeThemes } from './src/styles/code-themes.ts';
 import { tokenClassTransformer } from './src/styles/code-tokens.ts';
 import { devMonacoCssUrl, lazyMonacoCss } from './src/tools/vite-lazy-monaco-css.ts';
 import { pyodideAssets } from './src/tools/pyodide-assets.ts';
+import { publicRunnerUrlCheck } from './src/tools/public-runner-url.ts';
 
 export default defineConfig({
   site: 'https://asynclab.dev',
@@ -60,7 +61,7 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   devToolbar: { enabled: false },
   vite: {
-    plugins: [lazyMonacoCss(), devMonacoCssUrl()],
+    plugins: [lazyMonacoCss(), devMonacoCssUrl(), publicRunnerUrlCheck()],
     build: {
       rollupOptions: {
         onwarn(warning, warn) {

@@ -6,14 +6,14 @@
 import type { SandboxFiles, SandboxManifest } from '../protocol/manifest.ts';
 import type { Reason } from '../protocol/reasons.ts';
 
-export type EngineId = 'local' | 'pyodide' | 'webcontainer';
+export type EngineId = 'local' | 'remote' | 'pyodide' | 'webcontainer';
 
 export type EngineEvent =
   /**
    * Progress before output: connecting to the engine, waiting in a queue, booting an
    * in-browser runtime (first run on a page only), starting.
    */
-  | { type: 'status'; state: 'connecting' | 'queued' | 'booting' | 'starting' | 'running'; position?: number }
+  | { type: 'status'; state: 'connecting' | 'queued' | 'booting' | 'starting' | 'running'; position?: number; isolation?: 'bwrap' | 'none' }
   | { type: 'stdout' | 'stderr'; data: string }
   /** One or more NDJSON trace lines, as the harness wrote them. */
   | { type: 'trace'; data: string }
@@ -24,18 +24,23 @@ export type EngineEvent =
   /** The run could not happen at all (no engine reachable); also last. */
   | { type: 'error'; code: EngineErrorCode; message: string };
 
-/** How the page reaches a running server (local engine, run with `preview`): README "Live preview". */
+/** How the page reaches a running server (a runner engine, run with `preview`): README "Live preview". */
 export interface PreviewAccess {
   /** `/__runner/preview/<capability>/`: the server's `/` */
   path: string;
-  /** The runner's token, for the X-AsyncLab-Token header (HTTP) or the __asynclab_token query parameter (WebSocket). */
-  token: string;
+  /**
+   * The local runner's token, for the X-AsyncLab-Token header (HTTP) or the __asynclab_token query
+   * parameter (WebSocket). Absent for the hosted runner: there the capability in `path` is the key.
+   */
+  token?: string;
+  /** The hosted runner's http(s) origin, which `path` is resolved against; absent: this page's own origin. */
+  origin?: string;
   /** The run's wall-time limit with a preview, when the runner said it. */
   limitMs?: number;
 }
 
 export interface RunOptions {
-  /** Keep a server sandbox serving after its load, for the live-preview panels (only the local engine can). */
+  /** Keep a server sandbox serving after its load, for the live-preview panels (only the runner engines can). */
   preview?: boolean;
 }
 
@@ -78,4 +83,13 @@ export function chooseEngine(manifest: SandboxManifest, engines: readonly Engine
     else rejected.push({ engine: engine.id, code: support.code, detail: support.detail });
   }
   return { engine: able[0], able, rejected };
+}
+
+/**
+ * The page's engines in order of preference: the runner of the server that served the page
+ * (`npm start`), then the hosted runner when the build named one (PUBLIC_RUNNER_URL), then the
+ * in-browser engines. Without a hosted runner the order is the one a static host always had.
+ */
+export function pageEngineOrder(engines: { local: Engine; remote?: Engine | undefined; pyodide: Engine; webcontainer: Engine }): Engine[] {
+  return [engines.local, ...(engines.remote ? [engines.remote] : []), engines.pyodide, engines.webcontainer];
 }

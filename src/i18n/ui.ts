@@ -91,6 +91,8 @@ export interface UiStrings {
       idle: string;
       connecting: string;
       queued: (position: number) => string;
+      /** The same, in the hosted runner's queue (shared by every reader of the site). */
+      queuedRemote: (position: number) => string;
       running: string;
       exited: (code: string, seconds: string) => string;
       exitCode: (code: string) => string;
@@ -114,7 +116,16 @@ export interface UiStrings {
     bootFailed: string;
     webcontainerOffline: string;
     ranWith: (engine: string) => string;
-    engines: Record<'local' | 'pyodide' | 'webcontainer', string>;
+    engines: Record<'local' | 'remote' | 'pyodide' | 'webcontainer', string>;
+    /** How the hosted runner isolates runs (its hello), shown by "Ran on …". */
+    isolation: Record<'bwrap' | 'none', string>;
+    /** {engine} with {isolation}. */
+    withIsolation: string;
+    /**
+     * The hosted runner (PUBLIC_RUNNER_URL): why a run went to an in-browser engine instead
+     * ({why}: `unreachable` or a reason; {engine}), and what is said when nothing else can run it.
+     */
+    remote: { unreachable: string; fallback: string; noFallback: string };
     unreachable: string;
     unavailable: (why: string) => string;
     shortcut: string;
@@ -201,6 +212,7 @@ export const ui: Record<Locale, UiStrings> = {
         idle: 'Ready to run',
         connecting: 'Connecting to the runner…',
         queued: (n) => `Waiting for a free runner slot (position ${n})…`,
+        queuedRemote: (n) => `Waiting in the hosted runner's queue (position ${n})…`,
         running: 'Running…',
         exited: (code, s) => `Exited with ${code} after ${s} s`,
         exitCode: (code) => `code ${code}`,
@@ -223,7 +235,14 @@ export const ui: Record<Locale, UiStrings> = {
       bootFailed: '{engine} could not start: {detail}',
       webcontainerOffline: 'WebContainers could not start: StackBlitz\'s servers did not answer ({detail}). They need network access; offline, run `npm start` locally instead.',
       ranWith: (engine) => `Ran on ${engine}`,
-      engines: { local: 'the local runner', pyodide: 'Pyodide in your browser', webcontainer: 'a WebContainer in your browser' },
+      engines: { local: 'the local runner', remote: 'the hosted runner', pyodide: 'Pyodide in your browser', webcontainer: 'a WebContainer in your browser' },
+      isolation: { bwrap: 'isolated by bubblewrap', none: 'without isolation' },
+      withIsolation: '{engine} ({isolation})',
+      remote: {
+        unreachable: 'it did not answer, or it refused this page',
+        fallback: 'The hosted runner could not take this run ({why}), so it runs on {engine} instead.',
+        noFallback: 'The hosted runner did not answer, or it refused this page. Try again in a moment, or run `npm start` locally.',
+      },
       unreachable: 'The runner is unreachable: is `npm start` still running? Start it and press Run again.',
       unavailable: (why) => `No runner on this page: ${why}`,
       shortcut: 'Ctrl/⌘ + Enter runs',
@@ -389,6 +408,7 @@ export const ui: Record<Locale, UiStrings> = {
         idle: '可以运行',
         connecting: '正在连接运行器…',
         queued: (n) => `正在排队等待空闲的运行位置（第 ${n} 位）…`,
+        queuedRemote: (n) => `正在托管运行器的队列中等待（第 ${n} 位）…`,
         running: '运行中…',
         exited: (code, s) => `已退出（${code}），用时 ${s} 秒`,
         exitCode: (code) => `退出码 ${code}`,
@@ -411,7 +431,14 @@ export const ui: Record<Locale, UiStrings> = {
       bootFailed: '{engine}启动失败：{detail}',
       webcontainerOffline: 'WebContainer 启动失败：StackBlitz 的服务器没有响应（{detail}）。它需要联网；离线时请改为在本地运行 `npm start`。',
       ranWith: (engine) => `运行环境：${engine}`,
-      engines: { local: '本地运行器', pyodide: '浏览器中的 Pyodide', webcontainer: '浏览器中的 WebContainer' },
+      engines: { local: '本地运行器', remote: '托管运行器', pyodide: '浏览器中的 Pyodide', webcontainer: '浏览器中的 WebContainer' },
+      isolation: { bwrap: '由 bubblewrap 隔离', none: '未隔离' },
+      withIsolation: '{engine}（{isolation}）',
+      remote: {
+        unreachable: '它没有响应，或拒绝了这个页面的连接',
+        fallback: '托管运行器无法接受这次运行（{why}），已改用另一种运行环境：{engine}。',
+        noFallback: '托管运行器没有响应，或拒绝了这个页面的连接。请稍后再试，或者在本地运行 `npm start`。',
+      },
       unreachable: '连接不上运行器：`npm start` 还在运行吗？启动它之后再点一次“运行”。',
       unavailable: (why) => `本页没有可用的运行器：${why}`,
       shortcut: 'Ctrl/⌘ + Enter 运行',

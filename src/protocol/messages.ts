@@ -26,6 +26,8 @@ import type { Reason } from './reasons.ts';
 
 export const protocolVersion = 1;
 
+export { reconnectCloseCode } from './close-codes.ts';
+
 export const runIdPattern = /^[A-Za-z0-9_-]{1,64}$/;
 
 export const clientMessage = z.discriminatedUnion('type', [

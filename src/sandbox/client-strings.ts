@@ -14,7 +14,7 @@ export function sandboxClientStrings(locale: Locale) {
   return {
     strings: {
       ...sandboxStrings,
-      status: { ...t.status, queued: t.status.queued(0).replace('0', '{n}'), exited: t.status.exited('{code}', '{s}'), exitCode: t.status.exitCode('{n}') },
+      status: { ...t.status, queued: t.status.queued(0).replace('0', '{n}'), queuedRemote: t.status.queuedRemote(0).replace('0', '{n}'), exited: t.status.exited('{code}', '{s}'), exitCode: t.status.exitCode('{n}') },
       ranWith: t.ranWith('{engine}'),
       editorLabel: t.editorLabel('{file}'),
       unavailable: t.unavailable('{why}'),

@@ -1,14 +1,17 @@
 /**
  * Entry of the sandbox client: builds the page's engines once and starts a view for
  * every <Sandbox>. Engines are asked in a fixed order — the local runner if this page
- * has one, then the in-browser engine for the sandbox's language — so the choice is
- * deterministic; the reader may switch to another engine that can run it. Neither
+ * has one, the hosted runner if the build named one (PUBLIC_RUNNER_URL), then the
+ * in-browser engine for the sandbox's language — so the choice is deterministic; the
+ * reader may switch to another engine that can run it. Neither
  * Monaco nor any in-browser runtime is part of this bundle: they load on first use.
  */
 import { pyodideAssetsUrl, pyodideLockInfo } from 'virtual:pyodide-assets';
-import { chooseEngine, type Engine } from '../../engines/engine.ts';
+import { chooseEngine, pageEngineOrder, type Engine } from '../../engines/engine.ts';
 import { LocalEngine } from '../../engines/local.ts';
 import { PyodideEngine } from '../../engines/pyodide.ts';
+import { RemoteEngine } from '../../engines/remote.ts';
+import { parseRunnerUrl } from '../../engines/remote-url.ts';
 import { RunnerClient } from '../../engines/runner-client.ts';
 import { containerSupport, WebContainerEngine } from '../../engines/webcontainer.ts';
 import { webContainerApi } from '../../engines/webcontainer-api.ts';
@@ -34,6 +37,23 @@ async function freshRunnerUrl(): Promise<string | undefined> {
   return meta?.content ? runnerUrl(meta.content) : undefined;
 }
 
+/** The hosted runner the build baked in (checked then, src/tools/public-runner-url.ts), if any. */
+function hostedRunner(): RemoteEngine | undefined {
+  const configured = import.meta.env.PUBLIC_RUNNER_URL as string | undefined;
+  // A constant after the build: without a hosted runner the rest is dropped from the bundle.
+  if (!configured) return undefined;
+  let url: string | undefined;
+  try {
+    url = parseRunnerUrl(configured);
+  } catch {
+    return undefined; // the build refuses a bad URL; this only guards a hand-edited bundle
+  }
+  if (!url) return undefined;
+  const remote = new RemoteEngine({ url });
+  addEventListener('pagehide', () => remote.dispose());
+  return remote;
+}
+
 /** The page's engines in order of preference; built once per page. */
 function pageEngines(): PageEngines {
   if (page) return page;
@@ -47,12 +67,14 @@ function pageEngines(): PageEngines {
     unavailable: containerSupport(globalThis),
   });
   addEventListener('pagehide', () => void webcontainer.dispose());
+  const remote = hostedRunner();
   page = {
-    engines: [
-      new LocalEngine({ client, unavailable: localProblem ?? 'this page is served without the local runner' }),
-      new PyodideEngine({ assetsUrl: pyodideAssetsUrl, lockInfo: pyodideLockInfo }),
+    engines: pageEngineOrder({
+      local: new LocalEngine({ client, unavailable: localProblem ?? 'this page is served without the local runner' }),
+      remote,
+      pyodide: new PyodideEngine({ assetsUrl: pyodideAssetsUrl, lockInfo: pyodideLockInfo }),
       webcontainer,
-    ],
+    }),
     localProblem,
   };
   return page;

@@ -1,30 +1,35 @@
 /**
- * How the page reaches a running server through the runner's preview proxy (README "Live
- * preview"): `/__runner/preview/<capability>/<path>`; the runner's token in the
- * X-AsyncLab-Token header for HTTP, in the `__asynclab_token` query parameter for WebSockets.
- * Redirects are never followed (a redirect could take the token elsewhere).
+ * How the page reaches a running server through a runner's preview proxy (README "Live
+ * preview"): `/__runner/preview/<capability>/<path>`. On the local runner (this page's origin)
+ * the runner's token goes in the X-AsyncLab-Token header for HTTP and in the
+ * `__asynclab_token` query parameter for WebSockets. On the hosted runner (`access.origin`, the
+ * gateway's, another origin) there is no token: the unguessable capability is the key, and
+ * requests are plain CORS ones without credentials. Redirects are never followed (a redirect
+ * could take the token, or the reader, elsewhere).
  */
 import type { PreviewAccess } from '../../engines/engine.ts';
 
 export const tokenHeader = 'X-AsyncLab-Token';
 export const tokenParam = '__asynclab_token';
 
-/** The proxy URL of an app path (`/items/3?q=x`), relative to this page's origin. */
-export function previewUrl(access: Pick<PreviewAccess, 'path'>, appPath: string): string {
+/** The proxy URL of an app path (`/items/3?q=x`): relative to this page's origin, or absolute on the gateway's. */
+export function previewUrl(access: Pick<PreviewAccess, 'path' | 'origin'>, appPath: string): string {
   const path = appPath.startsWith('/') ? appPath : `/${appPath}`;
-  return `${access.path.replace(/\/$/, '')}${path}`;
+  return `${access.origin ?? ''}${access.path.replace(/\/$/, '')}${path}`;
 }
 
-/** The ws:// URL for a WebSocket to an app path, token included. */
-export function previewSocketUrl(access: PreviewAccess, appPath: string, origin: { protocol: string; host: string }): string {
-  const url = previewUrl(access, appPath);
-  const scheme = origin.protocol === 'https:' ? 'wss' : 'ws';
-  return `${scheme}://${origin.host}${url}${url.includes('?') ? '&' : '?'}${tokenParam}=${encodeURIComponent(access.token)}`;
+/** The ws(s):// URL for a WebSocket to an app path: on the gateway's host, or on this page's with the token. */
+export function previewSocketUrl(access: Pick<PreviewAccess, 'path' | 'origin' | 'token'>, appPath: string, page: { protocol: string; host: string }): string {
+  const where = access.origin ? new URL(access.origin) : page;
+  const scheme = where.protocol === 'https:' ? 'wss' : 'ws';
+  const url = previewUrl({ path: access.path }, appPath);
+  if (!access.token) return `${scheme}://${where.host}${url}`;
+  return `${scheme}://${where.host}${url}${url.includes('?') ? '&' : '?'}${tokenParam}=${encodeURIComponent(access.token)}`;
 }
 
 export function previewFetch(access: PreviewAccess, appPath: string, init: RequestInit = {}): Promise<Response> {
   const headers = new Headers(init.headers);
-  headers.set(tokenHeader, access.token);
+  if (access.token) headers.set(tokenHeader, access.token);
   return fetch(previewUrl(access, appPath), { ...init, headers, redirect: 'manual', cache: 'no-store', credentials: 'omit' });
 }
 

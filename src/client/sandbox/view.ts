@@ -5,6 +5,7 @@
  */
 import { describeReason } from '../../protocol/reasons.ts';
 import type { Engine, EngineEvent, PreviewAccess } from '../../engines/engine.ts';
+import { runWithFallback, type FallbackEvent } from '../../engines/fallback.ts';
 import type { PreviewStrings } from '../../i18n/ui.ts';
 import type { SandboxFiles, SandboxManifest } from '../../protocol/manifest.ts';
 import { hasEdits, loadEdits, saveEdits } from './edits.ts';
@@ -25,6 +26,7 @@ export interface SandboxStrings extends WhyNotStrings {
     idle: string;
     connecting: string;
     queued: string;
+    queuedRemote: string;
     running: string;
     exited: string;
     exitCode: string;
@@ -34,6 +36,9 @@ export interface SandboxStrings extends WhyNotStrings {
   ranWith: string;
   editorLabel: string;
   engines: Record<string, string>;
+  isolation: Record<'bwrap' | 'none', string>;
+  withIsolation: string;
+  remote: { unreachable: string; fallback: string; noFallback: string };
   unreachable: string;
   unavailable: string;
   bootFailed: string;
@@ -61,6 +66,8 @@ export function setSentence(el: HTMLElement, sentence: string): void {
     ),
   );
 }
+
+const runsPreviews = (engine: Engine | undefined) => engine?.id === 'local' || engine?.id === 'remote';
 
 export const fill = (template: string, values: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (_, key: string) => String(values[key] ?? ''));
@@ -93,6 +100,12 @@ export class SandboxView {
   private readonly editors = new Map<string, MountedEditor>();
   private mounting: Promise<void> | undefined;
   private engine: Engine | undefined;
+  /** Every engine that can run this sandbox, in order (the picker's list). */
+  private able: Engine[] = [];
+  /** The engine running the current run: the chosen one, or the one it fell back to. */
+  private running: Engine | undefined;
+  /** How the hosted runner isolated the current run, as its hello said. */
+  private isolation: 'bwrap' | 'none' | undefined;
   private controller: AbortController | undefined;
   /** The live preview of the current (or last) run, and which run it belongs to. */
   private preview: import('./preview-panel.ts').MountedPreview | undefined;
@@ -190,6 +203,7 @@ export class SandboxView {
   start(engines: Engine[], whyNot: string): void {
     const engine = engines[0];
     this.engine = engine;
+    this.able = engines;
     this.wireTabs();
     this.wireExport();
     this.el.edit.hidden = false;
@@ -328,13 +342,14 @@ export class SandboxView {
     const { strings } = this.data;
     switch (event.type) {
       case 'status':
+        if (event.isolation) this.isolation = event.isolation;
         this.el.status.textContent =
           event.state === 'queued'
-            ? fill(strings.status.queued, { n: event.position ?? 1 })
+            ? fill(this.running?.id === 'remote' ? strings.status.queuedRemote : strings.status.queued, { n: event.position ?? 1 })
             : event.state === 'connecting'
               ? strings.status.connecting
               : event.state === 'booting'
-                ? strings.status.booting[this.engine?.id === 'webcontainer' ? 'webcontainer' : 'pyodide']
+                ? strings.status.booting[this.running?.id === 'webcontainer' ? 'webcontainer' : 'pyodide']
                 : event.state === 'starting'
                   ? strings.status.starting
                   : strings.status.running;
@@ -355,7 +370,9 @@ export class SandboxView {
         const code = event.signal ?? fill(strings.status.exitCode, { n: String(event.code) });
         let line = fill(strings.status.exited, { code, s: (event.durationMs / 1000).toFixed(2) });
         if (event.reason) line += ` — ${describeReason(event.reason, strings.locale)}`;
-        const engineName = this.engine ? (strings.engines[this.engine.id] ?? this.engine.id) : '';
+        const ran = this.running;
+        let engineName = ran ? (strings.engines[ran.id] ?? ran.id) : '';
+        if (ran?.id === 'remote' && this.isolation) engineName = fill(strings.withIsolation, { engine: engineName, isolation: strings.isolation[this.isolation] });
         this.el.status.textContent = `${line} · ${fill(strings.ranWith, { engine: engineName })}`;
         this.root.dataset.state = event.reason ? event.reason.code : 'exited';
         this.timeline?.settle({ failed: event.code !== 0 || !!event.signal || !!event.reason, text: line });
@@ -364,11 +381,13 @@ export class SandboxView {
       case 'error': {
         const sentence =
           event.code === 'runner-unreachable'
-            ? strings.unreachable
+            ? this.running?.id === 'remote'
+              ? strings.remote.noFallback
+              : strings.unreachable
             : event.code === 'webcontainer-offline'
               ? fill(strings.webcontainerOffline, { detail: event.message })
               : event.code === 'boot-failed'
-                ? fill(strings.bootFailed, { engine: strings.engines[this.engine?.id ?? ''] ?? '', detail: event.message })
+                ? fill(strings.bootFailed, { engine: strings.engines[this.running?.id ?? ''] ?? '', detail: event.message })
                 : event.message;
         setSentence(this.el.status, sentence);
         this.append(`${sentence}\n`, 'note');
@@ -401,16 +420,30 @@ export class SandboxView {
     this.root.dataset.preview = 'ended';
   }
 
-  /** Only the local runner can keep a server up for the page to talk to. */
+  /** Only a runner (this page's, or the hosted one) can keep a server up for the page to talk to. */
   private showPreviewToggle(): void {
-    if (this.previewToggle) this.previewToggle.hidden = this.engine?.id !== 'local';
+    if (this.previewToggle) this.previewToggle.hidden = !runsPreviews(this.engine);
   }
 
-  /** A live preview is asked for when the reader ticked it, the manifest names panels and the local runner runs the server. */
+  /** A live preview is asked for when the reader ticked it, the manifest names panels and a runner runs the server. */
   private wantsPreview(engine: Engine): boolean {
     const { manifest, strings } = this.data;
     const ticked = this.previewToggle?.querySelector('input')?.checked === true;
-    return ticked && manifest.kind === 'server' && !!manifest.preview && !!strings.preview && engine.id === 'local';
+    return ticked && manifest.kind === 'server' && !!manifest.preview && !!strings.preview && runsPreviews(engine);
+  }
+
+  /**
+   * The hosted runner could not take the run (fallback.ts): the console and the status say why
+   * and which engine runs it instead; the picker keeps the hosted runner for the next Run.
+   */
+  private onFallback(event: FallbackEvent): void {
+    const { strings } = this.data;
+    this.running = this.able.find((e) => e.id === event.to);
+    const why = event.cause.kind === 'unreachable' ? strings.remote.unreachable : describeReason(event.cause.reason, strings.locale);
+    const sentence = fill(strings.remote.fallback, { why, engine: strings.engines[event.to] ?? event.to });
+    setSentence(this.el.status, sentence);
+    this.append(`${sentence}\n`, 'note');
+    this.root.dataset.fallback = event.cause.kind === 'unreachable' ? 'unreachable' : event.cause.reason.code;
   }
 
   async run(): Promise<void> {
@@ -418,6 +451,9 @@ export class SandboxView {
     if (!engine || this.controller) return;
     const controller = (this.controller = new AbortController());
     const run = ++this.runNumber;
+    this.running = engine;
+    this.isolation = undefined;
+    delete this.root.dataset.fallback;
     this.preview?.element.remove();
     this.preview = undefined;
     delete this.root.dataset.preview;
@@ -433,7 +469,14 @@ export class SandboxView {
       const files = await this.currentFiles(); // the first Run may be what loads them
       await this.timelineReady();
       this.timeline!.begin();
-      for await (const event of engine.run(files, this.data.manifest, controller.signal, { preview: this.wantsPreview(engine) })) this.onEvent(event);
+      const options = { preview: this.wantsPreview(engine) };
+      // The hosted runner may turn a run away before it starts: then an in-browser engine runs it.
+      const fallback = engine.id === 'remote' ? this.able.find((e) => e.id === 'pyodide' || e.id === 'webcontainer') : undefined;
+      const events = fallback ? runWithFallback(engine, fallback, files, this.data.manifest, controller.signal, options) : engine.run(files, this.data.manifest, controller.signal, options);
+      for await (const event of events) {
+        if (event.type === 'fallback') this.onFallback(event);
+        else this.onEvent(event);
+      }
     } catch (err) {
       this.onEvent({ type: 'error', code: 'engine-failed', message: (err as Error).message });
     } finally {
