@@ -14,7 +14,7 @@ import { randomBytes } from 'node:crypto';
 import { fleetSecretFromEnv } from './fleet-secret.ts';
 import { Gateway } from './gateway.ts';
 import { createGatewayGate, type GatewayGate } from './gateway-gate.ts';
-import { parsePublicOrigins } from './public-origins.ts';
+import { parsePublicOrigins } from './origins.ts';
 
 function fail(message: string, code = 1): never {
   console.error(`gateway: ${message}`);

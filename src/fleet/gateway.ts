@@ -26,11 +26,10 @@ import { StreamReader } from './event-stream.ts';
 import { createGatewayPreview } from './gateway-preview.ts';
 import { readNodes, type NodeView } from './node-watch.ts';
 import { checkOrigin } from './origins.ts';
+import { reconnectCloseCode } from '../protocol/close-codes.ts';
 import { bullConnection, commandConnection, whenReady } from './redis-clients.ts';
 
 export const runnerPath = '/__runner';
-/** The close code that tells a page "this gateway is going away: connect again" (the page reconnects). */
-export const reconnectCloseCode = 4000;
 
 type ExitEvent = Extract<RunEvent, { type: 'exit' }>;
 

@@ -1,36 +1,71 @@
 /**
- * Which sites may use a gateway (ASYNCLAB_PUBLIC_ORIGINS): the pages' origins, exactly as a
- * browser sends them in `Origin` (scheme://host[:port], no path). A request from any other
- * origin — or with none — is refused before any work, for the runner WebSocket and for previews.
+ * Which web sites may use a public gateway (ASYNCLAB_PUBLIC_ORIGINS): the pages' origins, exactly as a
+ * browser sends them in `Origin` (scheme://host[:port], no path). A request from any other origin, or
+ * with none, is refused before any work, for the runner WebSocket and for previews.
+ *
+ * Why exact origins and nothing looser: the gateway runs code for whoever asks, so the only thing
+ * keeping another site from spending the fleet (and a reader's quota) from its own pages is the
+ * browser-enforced `Origin`. A wildcard, a path or a prefix match would let `evil.example` or
+ * `course.example.evil.test` in; so each entry must be exactly `scheme://host[:port]`, and a
+ * mistake is a startup error that says what to write, not a gateway that quietly refuses everyone
+ * (or admits everyone). Non-browser clients can send any Origin, which is why the per-client limits
+ * exist as well: this gate keeps other *sites* out, the limits keep any one *client* in its share.
  */
 import type { IncomingMessage } from 'node:http';
 
-export type OriginCheck = { ok: true; origin: string } | { ok: false; why: string };
+export type OriginCheck = { ok: true; origin: string } | { ok: false; status: 403; why: string };
 
-export function parseOrigins(text: string | undefined): Set<string> {
-  const list = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
-  const origins = new Set<string>();
-  for (const item of list) {
-    let url: URL;
-    try {
-      url = new URL(item);
-    } catch {
-      throw new Error(`ASYNCLAB_PUBLIC_ORIGINS: ${JSON.stringify(item.slice(0, 80))} is not an origin (https://example.org)`);
-    }
-    if (!['http:', 'https:'].includes(url.protocol) || url.origin !== item.replace(/\/$/, '')) {
-      throw new Error(`ASYNCLAB_PUBLIC_ORIGINS: ${JSON.stringify(item.slice(0, 80))} must be scheme://host[:port] with nothing after it`);
-    }
-    origins.add(url.origin);
+/** One entry of ASYNCLAB_PUBLIC_ORIGINS as the browser writes it in `Origin`, or why it is not one. */
+function parseOrigin(entry: string): { origin: string } | { problem: string } {
+  if (entry.includes('*')) return { problem: 'wildcards are not allowed: list each site origin exactly' };
+  let url: URL;
+  try {
+    url = new URL(entry);
+  } catch {
+    return { problem: 'not a URL' };
   }
-  if (origins.size === 0) throw new Error('ASYNCLAB_PUBLIC_ORIGINS must list the site origins allowed to run sandboxes (comma-separated)');
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') return { problem: `the scheme must be https or http, not ${url.protocol.slice(0, -1)}` };
+  if (url.username || url.password) return { problem: 'no user name or password belongs in an origin' };
+  // `new URL` adds "/" to a bare origin; anything the entry wrote after the authority is a path, query or fragment.
+  const afterAuthority = entry.replace(/^[a-z]+:\/\/[^/?#]*/i, '');
+  if (afterAuthority !== '') return { problem: `an origin has no path, query or trailing slash: write ${url.origin}` };
+  return { origin: url.origin };
+}
+
+/**
+ * Parses ASYNCLAB_PUBLIC_ORIGINS (comma-separated `https://course.example`, `http://localhost:4321`)
+ * into the exact origin strings a browser sends (lower-case host, default port dropped). Throws one
+ * error listing every bad entry, or saying that the list is empty: a public gateway with no site
+ * allowed is a misconfiguration, not a valid state.
+ */
+export function parsePublicOrigins(value: string | undefined): string[] {
+  const entries = (value ?? '').split(',').map((e) => e.trim()).filter((e) => e.length > 0);
+  if (entries.length === 0) {
+    throw new Error('ASYNCLAB_PUBLIC_ORIGINS is empty: list the origins of the sites that may run sandboxes here, e.g. https://course.example,http://localhost:4321');
+  }
+  const origins: string[] = [];
+  const problems: string[] = [];
+  for (const entry of entries) {
+    const parsed = parseOrigin(entry);
+    if ('problem' in parsed) problems.push(`"${entry.slice(0, 100)}": ${parsed.problem}`);
+    else if (!origins.includes(parsed.origin)) origins.push(parsed.origin);
+  }
+  if (problems.length > 0) throw new Error(`ASYNCLAB_PUBLIC_ORIGINS: ${problems.join('; ')}`);
   return origins;
 }
 
-export function checkOrigin(req: IncomingMessage, allowed: ReadonlySet<string>): OriginCheck {
-  const origin = req.headers.origin;
-  if (typeof origin !== 'string' || origin === '') return { ok: false, why: 'missing Origin' };
-  if (!allowed.has(origin)) return { ok: false, why: `Origin ${JSON.stringify(origin.slice(0, 100))} is not one of the site's` };
-  return { ok: true, origin };
+/**
+ * Whether a request's `Origin` is one of the allowed sites. Missing, `null` (sandboxed frames,
+ * file: pages), repeated or over-long Origins are refused: a browser sends exactly one, and the
+ * gateway acts only for pages it can attribute to a listed site.
+ */
+export function checkOrigin(req: Pick<IncomingMessage, 'headers'>, allowed: ReadonlySet<string>): OriginCheck {
+  const raw = req.headers.origin;
+  if (raw === undefined) return { ok: false, status: 403, why: 'missing Origin' };
+  if (Array.isArray(raw)) return { ok: false, status: 403, why: 'more than one Origin' };
+  if (raw.length > 300) return { ok: false, status: 403, why: 'an over-long Origin' };
+  if (!allowed.has(raw)) return { ok: false, status: 403, why: `Origin ${JSON.stringify(raw.slice(0, 100))} is not one of this runner's sites` };
+  return { ok: true, origin: raw };
 }
 
 /** CORS headers granting one allowed origin (never `*`: the answer is for that site's page only). */

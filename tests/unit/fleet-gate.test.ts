@@ -1,35 +1,13 @@
 /**
- * The fleet's small gates, without processes: which origins a gateway accepts, the job data a node
+ * The fleet's small gates, without processes: the job data a node
  * will run, the node's preview address, and the fleet secret's minimum.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { IncomingMessage } from 'node:http';
-import { checkOrigin, parseOrigins, preflightHeaders } from '../../src/fleet/origins.ts';
 import { parseJobData } from '../../src/fleet/job-data.ts';
 import { parseListenAddress } from '../../src/fleet/node-preview.ts';
 import { fleetSecretFromEnv } from '../../src/fleet/fleet-secret.ts';
 
-const req = (headers: Record<string, string>) => ({ headers }) as unknown as IncomingMessage;
-
-test('ASYNCLAB_PUBLIC_ORIGINS: exact origins only; a foreign, missing or look-alike Origin is refused', () => {
-  const allowed = parseOrigins('https://learn.example.org, http://127.0.0.1:4322');
-  assert.deepEqual([...allowed], ['https://learn.example.org', 'http://127.0.0.1:4322']);
-  assert.deepEqual(checkOrigin(req({ origin: 'https://learn.example.org' }), allowed), { ok: true, origin: 'https://learn.example.org' });
-  for (const origin of ['https://learn.example.org.evil.test', 'http://learn.example.org', 'https://LEARN.example.org', 'null', '']) {
-    assert.equal(checkOrigin(req({ origin }), allowed).ok, false, origin);
-  }
-  assert.equal(checkOrigin(req({}), allowed).ok, false);
-  assert.throws(() => parseOrigins(''), /must list/);
-  assert.throws(() => parseOrigins('https://x.org/path'), /nothing after it/);
-  assert.throws(() => parseOrigins('*'), /not an origin/);
-});
-
-test('a preflight grants the asking origin and only plain header names', () => {
-  const headers = preflightHeaders('https://a.org', req({ origin: 'https://a.org', 'access-control-request-headers': 'content-type, x-a\r\nset-cookie: 1' }));
-  assert.equal(headers['Access-Control-Allow-Origin'], 'https://a.org');
-  assert.equal(headers['Access-Control-Allow-Headers'], 'content-type');
-});
 
 test('job data: a node runs only what has the shape a gateway makes', () => {
   const good = { runId: 'gw.1.run-1', manifest: {}, files: { 'a.py': '' }, preview: false, client: 'c', gateway: 'gw', submittedAt: 1 };

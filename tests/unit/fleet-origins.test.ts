@@ -1,11 +1,14 @@
 /**
- * ASYNCLAB_PUBLIC_ORIGINS (src/fleet/public-origins.ts): exact origins only, a clear startup error
+ * ASYNCLAB_PUBLIC_ORIGINS (src/fleet/origins.ts): exact origins only, a clear startup error
  * otherwise; requests from other origins are refused with the reason; CORS headers only for listed
  * origins and always with Vary: Origin.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { checkPublicOrigin, corsHeaders, parsePublicOrigins, preflightHeaders } from '../../src/fleet/public-origins.ts';
+import type { IncomingMessage } from 'node:http';
+import { checkOrigin, corsHeaders, parsePublicOrigins, preflightHeaders } from '../../src/fleet/origins.ts';
+
+const req = (headers: Record<string, string | string[] | undefined>) => ({ headers }) as unknown as IncomingMessage;
 
 test('origins are parsed to the exact form a browser sends', () => {
   assert.deepEqual(parsePublicOrigins(' https://Course.Example , http://localhost:4321,https://course.example:443,https://[::1]:8443'), [
@@ -39,8 +42,8 @@ test('wildcards, paths, other schemes, credentials and an empty list are startup
 });
 
 test('only a single, exactly listed Origin passes; each refusal says why', () => {
-  const allowed = parsePublicOrigins('https://course.example,http://localhost:4321');
-  assert.deepEqual(checkPublicOrigin({ origin: 'https://course.example' }, allowed), { ok: true, origin: 'https://course.example' });
+  const allowed = new Set(parsePublicOrigins('https://course.example,http://localhost:4321'));
+  assert.deepEqual(checkOrigin(req({ origin: 'https://course.example' }), allowed), { ok: true, origin: 'https://course.example' });
   const refused: [Record<string, string | string[] | undefined>, RegExp][] = [
     [{}, /missing Origin/],
     [{ origin: 'null' }, /not one of this runner's sites/],
@@ -52,7 +55,7 @@ test('only a single, exactly listed Origin passes; each refusal says why', () =>
     [{ origin: `https://${'a'.repeat(400)}.example` }, /over-long/],
   ];
   for (const [headers, why] of refused) {
-    const check = checkPublicOrigin(headers, allowed);
+    const check = checkOrigin(req(headers), allowed);
     assert.equal(check.ok, false);
     if (!check.ok) {
       assert.equal(check.status, 403);
@@ -61,16 +64,16 @@ test('only a single, exactly listed Origin passes; each refusal says why', () =>
   }
 });
 
-test('CORS headers echo an allowed origin (never *) and always vary by Origin', () => {
-  const allowed = ['https://course.example'];
-  const ok = checkPublicOrigin({ origin: 'https://course.example' }, allowed);
-  assert.deepEqual(corsHeaders(ok), { 'Access-Control-Allow-Origin': 'https://course.example', Vary: 'Origin' });
-  const preflight = preflightHeaders(ok);
-  assert.equal(preflight['Access-Control-Allow-Origin'], 'https://course.example');
-  assert.match(preflight['Access-Control-Allow-Headers']!, /x-asynclab-token/);
+test('CORS headers echo an allowed origin (never *), expose the answer\'s headers to it, and vary by Origin', () => {
+  const headers = corsHeaders('https://course.example');
+  assert.equal(headers['Access-Control-Allow-Origin'], 'https://course.example');
+  assert.equal(headers.Vary, 'Origin');
+  assert.equal(headers['Access-Control-Allow-Credentials'], undefined);
+});
+
+test('a preflight grants the asking origin, the proxied methods and only plain header names', () => {
+  const preflight = preflightHeaders('https://a.org', req({ origin: 'https://a.org', 'access-control-request-headers': 'content-type, x-a\r\nset-cookie: 1, x-asynclab-token' }));
+  assert.equal(preflight['Access-Control-Allow-Origin'], 'https://a.org');
+  assert.equal(preflight['Access-Control-Allow-Headers'], 'content-type, x-asynclab-token');
   assert.match(preflight['Access-Control-Allow-Methods']!, /POST/);
-  assert.equal(preflight['Access-Control-Allow-Credentials'], undefined);
-  const no = checkPublicOrigin({ origin: 'https://evil.example' }, allowed);
-  assert.deepEqual(corsHeaders(no), { Vary: 'Origin' });
-  assert.deepEqual(preflightHeaders(no), { Vary: 'Origin' });
 });
