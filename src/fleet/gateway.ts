@@ -21,7 +21,7 @@ import { clientMessage, protocolVersion, type LimitsSummary, type RunEvent, type
 import { reason, type Reason } from '../protocol/reasons.ts';
 import { limitsFromEnv, type Limits } from '../runner/limits.ts';
 import { answerAndClose, statusOnly } from '../runner/raw-answer.ts';
-import { fleetPrefix, keys, runQueueName, stopChannel, type FleetEvent, type RunJobData } from './contract.ts';
+import { eventStreamTtlSeconds, fleetPrefix, keys, runQueueName, stopChannel, type FleetEvent, type RunJobData } from './contract.ts';
 import { StreamReader } from './event-stream.ts';
 import { createGatewayPreview } from './gateway-preview.ts';
 import { readNodes, type NodeView } from './node-watch.ts';
@@ -459,6 +459,9 @@ export class Gateway {
     this.runs.delete(run.info.fleetRunId);
     run.conn.runs.delete(run.info.runId);
     run.conn.send({ ...exit, runId: run.info.runId });
+    // A run ended here (node lost, page gone, queue lost) may never get the node's exit, which is
+    // what sets its stream's expiry: set here too, so no stream outlives its run for long.
+    if (run.admitted) this.redis.expire(keys.events(run.info.fleetRunId), eventStreamTtlSeconds).catch(() => undefined);
     // ===== HOOK: every admitted run ends here, once.
     if (run.admitted) this.hooks.runEnded?.(run.info, exit);
   }

@@ -70,10 +70,12 @@ export class RunnerNode {
       concurrency: this.runner.limits.concurrency,
       // A stalled job (its node died or lost Redis) fails; it is never handed to another node.
       // The lock is renewed every lockDuration/2; a shorter one than BullMQ's 30 s lets the dead
-      // node's job be marked failed sooner (the reader has already been told: node-lost).
+      // node's job be marked failed sooner (the reader has already been told: node-lost). A live
+      // node too slow to renew in time loses only the job's bookkeeping: its run goes on and
+      // reports through its stream as before, and the job is failed, never handed to another node.
       maxStalledCount: 0,
-      lockDuration: 15_000,
-      stalledInterval: 5_000,
+      lockDuration: 10_000,
+      stalledInterval: 3_000,
       autorun: false,
       removeOnComplete: { count: 0 },
       removeOnFail: { age: 3600 },

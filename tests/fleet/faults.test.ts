@@ -68,6 +68,8 @@ test('kill -9 of a node mid-run: its reader hears node-lost within 10 s, and the
   assert.ok(after < 10_000, `node-lost after ${after} ms`);
   console.log(`# node-lost ${after} ms after SIGKILL`);
   assert.equal(page.eventsOf('doomed').filter((e) => e.type === 'exit').length, 1);
+  // Its stream never got the node's exit (which sets its expiry): the gateway set it, so it does not stay forever.
+  assert.ok((await redis.ttl((await streamOf('doomed')).key)) > 0, 'the dead run\'s stream expires');
   // BullMQ finds the job stalled (its lock expired) and fails it: never moved back to wait, never taken again.
   const jobKey = (await streamOf('doomed')).key.replace(/^asynclab:run:/, '').replace(/:events$/, '');
   let state = '';
