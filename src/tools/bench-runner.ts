@@ -57,7 +57,7 @@ const trivialScript = {
   files: { 'main.py': 'print("x")\n' },
 } satisfies { manifest: SandboxManifestInput; files: SandboxFiles };
 
-const fastapiServer = {
+export const fastapiServer = {
   manifest: {
     id: 'bench-server',
     title: { en: 'bench', zh: 'bench' },

@@ -15,6 +15,9 @@
  *   - runner: start → first stdout (Python script), start → ready and → last of 5 responses
  *     (FastAPI server), tracing overhead on a gather of 100 tasks, and the interpreter
  *     floors (bench-runner.ts)
+ *   - fleet: the hosted fleet on this machine — FastAPI latency beside the embedded runner,
+ *     sleep-bound throughput with 1–3 nodes, queue wait of 60 readers, gateway memory per
+ *     connection (bench-fleet.ts); `--only fleet` runs it alone, without a build or a browser
  */
 import { execFileSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
@@ -25,6 +28,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from '@playwright/test';
 import { loadSandbox } from '../sandbox/load-sandbox.ts';
 import { createSiteHandler } from '../server/site.ts';
+import { benchFleet } from './bench-fleet.ts';
 import { benchPyodide } from './bench-pyodide.ts';
 import { benchRunner, stat, type Stat } from './bench-runner.ts';
 import { starlightSite } from './bench-starlight.ts';
@@ -233,6 +237,10 @@ function pagefindSizes(): Record<string, number> {
 const only = process.argv.includes('--only') ? process.argv[process.argv.indexOf('--only') + 1] : undefined;
 
 async function main(): Promise<void> {
+  if (only === 'fleet') {
+    console.log(JSON.stringify({ fleet: await benchFleet() }, null, 2));
+    return;
+  }
   const buildMs = only && process.env.BENCH_SKIP_BUILD !== '0' ? null : timeBuild();
   const server = createServer(await createSiteHandler({ root: dist }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -269,7 +277,8 @@ async function main(): Promise<void> {
     server.close();
   }
   const runner = await benchRunner();
-  console.log(JSON.stringify({ buildMs, lessonPages: lessons, pageWeight, editor, pyodide, pagefindIndexBytes: pagefindSizes(), runner }, null, 2));
+  const fleet = await benchFleet();
+  console.log(JSON.stringify({ buildMs, lessonPages: lessons, pageWeight, editor, pyodide, pagefindIndexBytes: pagefindSizes(), runner, fleet }, null, 2));
 }
 
 await main();
