@@ -1,32 +1,35 @@
 /**
  * `npm run fleet -- --nodes 3`: the hosted fleet on one machine, to try it. The private Redis
- * (redis-server.ts), one gateway and N runner nodes as child processes (launch.ts), and the built
- * site (dist/) served the way a static host serves it — plain files, on an origin of its own —
- * with the gateway on another origin. Ctrl-C (or SIGTERM) stops all of it, gateway first (its
- * pages' runs stop), then the nodes (they drain), then Redis; nothing is left running.
+ * (redis-server.ts), one gateway and N runner nodes as child processes (launch.ts), and the site
+ * served the way a static host serves it — plain files, on an origin of its own — with the
+ * gateway on another origin. Ctrl-C (or SIGTERM) stops all of it, gateway first (its pages' runs
+ * stop), then the nodes (they drain), then Redis; nothing is left running.
  *   --nodes N          runner nodes (default 3)
  *   --gateway-port P   the gateway's port (default 8787)
  *   --site-port P      the static site's port (default 4322)
- *   --site-dir DIR     what to serve (default dist/)
- * The page finds the gateway through PUBLIC_RUNNER_URL, baked in at build time:
- *   PUBLIC_RUNNER_URL=ws://127.0.0.1:8787/__runner npm run build
+ *   --build-dir DIR    where it builds its site (default dist-fleet/)
+ *   --rebuild          build the site even if the one there is up to date
+ *   --site-dir DIR     serve this prebuilt site instead, as it is (no build)
+ * The page finds the gateway through PUBLIC_RUNNER_URL, baked in at build time; so the site is
+ * built here (fleet-site.ts) with the gateway's own address whenever the one in --build-dir is
+ * missing or was built for another, which is why the gateway's port is fixed before the build.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import sirv from 'sirv';
+import { buildFleetSite, defaultFleetSiteDir, siteState, type SiteBuild } from './fleet-site.ts';
 import { startFleetChild, type FleetChild } from './launch.ts';
 import { startFleetRedis, type FleetRedis } from './redis-server.ts';
 
-const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 let redis: FleetRedis | undefined;
 const children: FleetChild[] = [];
 let site: ReturnType<typeof createServer> | undefined;
+let build: SiteBuild | undefined;
 let stopping: Promise<void> | undefined;
 
 /** Stops everything that was started, once, in order; never throws. */
@@ -36,6 +39,7 @@ function stopAll(): Promise<void> {
 }
 
 async function stopInOrder(): Promise<void> {
+  build?.cancel();
   const gateways = children.filter((c) => c.role === 'gateway');
   const nodes = children.filter((c) => c.role === 'node');
   await Promise.all(gateways.map((c) => c.stop('SIGTERM', 10_000)));
@@ -70,19 +74,23 @@ try {
       'gateway-port': { type: 'string' },
       'site-port': { type: 'string' },
       'site-dir': { type: 'string' },
+      'build-dir': { type: 'string' },
+      rebuild: { type: 'boolean', default: false },
     },
     strict: true,
   }).values;
 } catch (err) {
-  await fail(`${(err as Error).message} (usage: npm run fleet -- --nodes 3 [--gateway-port 8787] [--site-port 4322] [--site-dir dist])`, 2);
+  await fail(`${(err as Error).message} (usage: npm run fleet -- --nodes 3 [--gateway-port 8787] [--site-port 4322] [--build-dir dist-fleet] [--rebuild] [--site-dir DIR])`, 2);
 }
 const nodeCount = Number(args!.nodes);
 if (!Number.isInteger(nodeCount) || nodeCount < 1 || nodeCount > 16) await fail(`--nodes must be 1–16, got ${JSON.stringify(args!.nodes)}`, 2);
 const gatewayPortWanted = await port(args!['gateway-port'], 8787, '--gateway-port');
 const sitePortWanted = await port(args!['site-port'], 4322, '--site-port');
-const siteDir = path.resolve(args!['site-dir'] ?? path.join(projectRoot, 'dist'));
-if (!existsSync(path.join(siteDir, 'index.html'))) {
-  await fail(`no built site in ${siteDir}: run PUBLIC_RUNNER_URL=ws://127.0.0.1:${gatewayPortWanted || 8787}/__runner npm run build first`, 2);
+const prebuilt = args!['site-dir'] !== undefined;
+if (prebuilt && (args!['build-dir'] !== undefined || args!.rebuild)) await fail('--site-dir serves a prebuilt site as it is: it goes with neither --build-dir nor --rebuild', 2);
+const siteDir = path.resolve(prebuilt ? args!['site-dir']! : (args!['build-dir'] ?? defaultFleetSiteDir));
+if (prebuilt && !existsSync(path.join(siteDir, 'index.html'))) {
+  await fail(`no built site in ${siteDir}: leave out --site-dir and npm run fleet builds one into dist-fleet/`, 2);
 }
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -94,6 +102,39 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.exit(0);
     });
   });
+}
+
+/** Whether a port on 127.0.0.1 is free now (checked before a build, not after a minute of it). */
+function portFree(p: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.once('error', () => resolve(false));
+    probe.listen(p, '127.0.0.1', () => probe.close(() => resolve(true)));
+  });
+}
+
+if (!prebuilt) {
+  if (gatewayPortWanted === 0) await fail('--gateway-port 0 cannot be used to build the site: its pages name the gateway\'s port (pass one, or --site-dir with a prebuilt site)', 2);
+  for (const [p, flag] of [[gatewayPortWanted, '--gateway-port'], [sitePortWanted, '--site-port']] as const) {
+    if (p !== 0 && !(await portFree(p))) await fail(`port ${p} is in use: pass ${flag}`, 1);
+  }
+  const runnerUrl = `ws://127.0.0.1:${gatewayPortWanted}/__runner`;
+  const state = siteState(siteDir, runnerUrl);
+  const shown = path.relative(process.cwd(), siteDir) || '.';
+  if (state.ready && !args!.rebuild) {
+    console.log(`fleet: the site in ${shown} is built for ${runnerUrl} (--rebuild builds it again)`);
+  } else {
+    console.log(`fleet: building the site for ${runnerUrl} into ${shown} (${state.ready ? '--rebuild' : state.why}); a minute or two…`);
+    const started = Date.now();
+    build = buildFleetSite(siteDir, runnerUrl, (step, line) => console.log(`[build ${step}] ${line}`));
+    try {
+      await build.done;
+    } catch (err) {
+      await fail(`the site could not be built: ${(err as Error).message}`);
+    }
+    build = undefined;
+    console.log(`fleet: site built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  }
 }
 
 // The static host: files as they are on disk (and their .br/.gz), nothing computed per page.
@@ -150,5 +191,5 @@ console.log(`
 fleet: ${nodeCount} node(s), one gateway, Redis on ${redis!.socket}
   site:     http://127.0.0.1:${sitePort}/  (served as a static host would, from ${path.relative(process.cwd(), siteDir) || '.'})
   gateway:  ws://127.0.0.1:${gatewayPort}/__runner  (GET /healthz, /readyz; origins ${siteOrigins.join(', ')})
-The site reaches the gateway if it was built with PUBLIC_RUNNER_URL=ws://127.0.0.1:${gatewayPort}/__runner.
+${prebuilt ? `The site reaches the gateway if it was built with PUBLIC_RUNNER_URL=ws://127.0.0.1:${gatewayPort}/__runner.` : 'Its pages run their sandboxes on this gateway.'}
 Ctrl-C stops everything.`);

@@ -8,11 +8,12 @@
  *   The public gate (gateway-gate.ts): ASYNCLAB_TRUSTED_PROXIES (load balancers whose X-Forwarded-For
  *   is believed), ASYNCLAB_RUNS_PER_CLIENT (2), ASYNCLAB_RUNS_PER_MINUTE (20),
  *   ASYNCLAB_CONNECTIONS_PER_CLIENT (4), ASYNCLAB_QUEUE_MAX (200), ASYNCLAB_CLIENT_SALT (optional)
+ *   ASYNCLAB_GATEWAY_MAX_CONNECTIONS   open sockets at most, of all clients together (default 4096)
  * SIGTERM/SIGINT: every connection is closed with code 4000 ("reconnect"), then exit 0.
  */
 import { randomBytes } from 'node:crypto';
 import { fleetSecretFromEnv } from './fleet-secret.ts';
-import { Gateway } from './gateway.ts';
+import { Gateway, gatewayMaxConnections } from './gateway.ts';
 import { createGatewayGate, type GatewayGate } from './gateway-gate.ts';
 import { parsePublicOrigins } from './origins.ts';
 
@@ -34,6 +35,8 @@ try {
 const port = Number(process.env.PORT ?? 8787);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT must be a port number (0–65535), got "${process.env.PORT}"`, 2);
 const host = process.env.HOST ?? '0.0.0.0';
+const maxConnections = Number(process.env.ASYNCLAB_GATEWAY_MAX_CONNECTIONS ?? gatewayMaxConnections);
+if (!Number.isInteger(maxConnections) || maxConnections < 1) fail(`ASYNCLAB_GATEWAY_MAX_CONNECTIONS must be a positive whole number, got "${process.env.ASYNCLAB_GATEWAY_MAX_CONNECTIONS}"`, 2);
 
 const id = randomBytes(6).toString('base64url');
 let gate: GatewayGate;
@@ -45,7 +48,7 @@ try {
 }
 let gateway: Gateway;
 try {
-  gateway = await Gateway.start({ redisUrl, origins, secret: secret.secret, id, hooks: gate.hooks });
+  gateway = await Gateway.start({ redisUrl, origins, secret: secret.secret, id, hooks: gate.hooks, maxConnections });
 } catch (err) {
   fail(`cannot reach Redis at ${redisUrl}: ${(err as Error).message}`);
 }

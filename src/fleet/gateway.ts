@@ -20,11 +20,13 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { clientMessage, protocolVersion, type LimitsSummary, type RunEvent, type ServerMessage } from '../protocol/messages.ts';
 import { reason, type Reason } from '../protocol/reasons.ts';
 import { limitsFromEnv, type Limits } from '../runner/limits.ts';
+import { httpServerOptions } from '../server/app.ts';
 import { answerAndClose, statusOnly } from '../runner/raw-answer.ts';
 import { eventStreamTtlSeconds, fleetPrefix, keys, runQueueName, stopChannel, type FleetEvent, type RunJobData } from './contract.ts';
 import { StreamReader } from './event-stream.ts';
 import { createGatewayPreview } from './gateway-preview.ts';
 import { readNodes, type NodeView } from './node-watch.ts';
+import { answerClientError } from './client-error.ts';
 import { checkOrigin } from './origins.ts';
 import { reconnectCloseCode } from '../protocol/close-codes.ts';
 import { bullConnection, commandConnection, whenReady } from './redis-clients.ts';
@@ -101,7 +103,18 @@ export interface GatewayOptions {
   pollMs?: number;
   /** WebSocket ping interval (default 30 s). */
   heartbeatMs?: number;
+  /** Open sockets of every kind at most (ASYNCLAB_GATEWAY_MAX_CONNECTIONS; default gatewayMaxConnections). */
+  maxConnections?: number;
 }
+
+/**
+ * The gateway's global cap on open sockets, WebSockets included: beyond it a new connection is
+ * closed as soon as it is accepted. The per-client limit (4 runner connections) keeps one client
+ * in its share, but addresses are cheap (IPv6, botnets) and sockets that never became a request
+ * (silent, garbage) reach no per-client check at all; this keeps any flood below the process's
+ * file-descriptor limit so the readers already connected keep their runs.
+ */
+export const gatewayMaxConnections = 4096;
 
 interface GatewayRun {
   info: RunInfo;
@@ -164,7 +177,10 @@ export class Gateway {
     this.queue.on('error', (err) => this.log(`gateway ${this.id}: queue: ${err.message}`));
     this.reader = new StreamReader(readerConn, redis, this.log);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: this.limits.messageBytes });
-    this.server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000, keepAliveTimeout: 5_000, maxHeaderSize: 16 * 1024 });
+    // npm start's timeouts, checked every 2 s (Node's default check is every 30 s, which let a
+    // silent or dripping client hold its socket up to 40 s): headers in 10 s, a request in 30 s.
+    this.server = createServer({ ...httpServerOptions, maxHeaderSize: 16 * 1024 });
+    this.server.maxConnections = opts.maxConnections ?? gatewayMaxConnections;
   }
 
   static async start(opts: GatewayOptions): Promise<Gateway> {
@@ -252,7 +268,7 @@ export class Gateway {
       });
     });
     this.server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, statusOnly(405, 'Method Not Allowed')));
-    this.server.on('clientError', (_err, socket: Duplex) => answerAndClose(socket, statusOnly(400, 'Bad Request')));
+    this.server.on('clientError', answerClientError);
     // A page that vanished without closing is found by its missing pong and dropped (its runs stop).
     const alive = new WeakMap<WebSocket, boolean>();
     this.wss.on('connection', (ws: WebSocket) => {

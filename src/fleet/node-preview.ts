@@ -16,7 +16,12 @@ import { createPreviewProxy } from '../runner/preview/proxy.ts';
 import type { PreviewRegistry } from '../runner/preview/registry.ts';
 import { previewTokenParam } from '../runner/preview/target.ts';
 import { answerAndClose, statusOnly } from '../runner/raw-answer.ts';
+import { httpServerOptions } from '../server/app.ts';
 import { fleetSecretHeader, secretMatches } from './fleet-secret.ts';
+import { answerClientError } from './client-error.ts';
+
+/** Far above what gateways need (16 proxied connections per run, a pool of a few runs). */
+export const nodePreviewMaxConnections = 1024;
 
 export interface NodePreviewServer {
   readonly server: Server;
@@ -37,7 +42,10 @@ export function parseListenAddress(text: string | undefined): { host: string; po
 export async function startNodePreviewServer(opts: { previews: PreviewRegistry; secret: string; listen: { host: string; port: number }; log?: (line: string) => void }): Promise<NodePreviewServer> {
   const log = opts.log ?? console.warn;
   const innerToken = newToken();
-  const server = createServer({ maxHeaderSize: 16 * 1024, requestTimeout: 60_000, headersTimeout: 10_000 });
+  // npm start's timeouts, checked every 2 s, and a cap on open sockets: only gateways should
+  // connect here, but the endpoint must not depend on that to stay up.
+  const server = createServer({ ...httpServerOptions, maxHeaderSize: 16 * 1024 });
+  server.maxConnections = nodePreviewMaxConnections;
   const port = () => (server.address() as AddressInfo).port;
   const proxy = createPreviewProxy({ previews: opts.previews, token: innerToken, port, log });
 
@@ -75,7 +83,7 @@ export async function startNodePreviewServer(opts: { previews: PreviewRegistry; 
     if (!proxy.handleUpgrade(req, socket, head)) answerAndClose(socket, statusOnly(404, 'Not Found'));
   });
   server.on('connect', (_req: IncomingMessage, socket: Duplex) => answerAndClose(socket, statusOnly(405, 'Method Not Allowed')));
-  server.on('clientError', (_err, socket: Duplex) => answerAndClose(socket, statusOnly(400, 'Bad Request')));
+  server.on('clientError', answerClientError);
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

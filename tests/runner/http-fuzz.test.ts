@@ -10,7 +10,7 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { connections, openFds, page, rawAnswerPath, rawPreviewApp, rawRequest, settleTo, startApp, type App, type RawOutcome } from './http-helpers.ts';
+import { connections, openFds, page, prng, rawAnswerPath, rawPreviewApp, rawRequest, settleTo, startApp, type App, type RawOutcome } from './http-helpers.ts';
 
 const seed = Number(process.env.ASYNCLAB_FUZZ_SEED ?? 20_150_015);
 const siteRequests = 2000;
@@ -19,29 +19,6 @@ const budgetMs = 20_000;
 /** Requests in flight at once: enough to overlap, few enough for a 2-core machine, and under a run's 16 preview connections. */
 const parallel = 8;
 
-/** mulberry32: small, fast, good enough to pick test cases, and the same on every machine. */
-function prng(start: number) {
-  let a = start >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (n: number) => Math.floor(next() * n);
-  return {
-    int,
-    chance: (p: number) => next() < p,
-    pick: <T>(items: readonly T[]): T => items[int(items.length)]!,
-    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => int(256))),
-    /** Printable text; one string in five has the odd control or high character in it. */
-    text: (n: number) => {
-      const noisy = next() < 0.2;
-      return Array.from({ length: n }, () => (!noisy || next() < 0.8 ? String.fromCharCode(0x21 + int(94)) : String.fromCharCode(int(8) === 0 ? int(32) : 0x7f + int(129)))).join('');
-    },
-  };
-}
 type Rng = ReturnType<typeof prng>;
 
 let app: App;

@@ -165,3 +165,27 @@ export async function settleTo(probe: () => number | Promise<number>, target: nu
   }
   return value;
 }
+
+/** mulberry32: small, fast, good enough to pick test cases, and the same on every machine. */
+export function prng(start: number) {
+  let a = start >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (n: number) => Math.floor(next() * n);
+  return {
+    int,
+    chance: (p: number) => next() < p,
+    pick: <T>(items: readonly T[]): T => items[int(items.length)]!,
+    bytes: (n: number) => Buffer.from(Array.from({ length: n }, () => int(256))),
+    /** Printable text; one string in five has the odd control or high character in it. */
+    text: (n: number) => {
+      const noisy = next() < 0.2;
+      return Array.from({ length: n }, () => (!noisy || next() < 0.8 ? String.fromCharCode(0x21 + int(94)) : String.fromCharCode(int(8) === 0 ? int(32) : 0x7f + int(129)))).join('');
+    },
+  };
+}
