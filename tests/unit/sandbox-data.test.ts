@@ -63,5 +63,9 @@ test('a reply of the wrong shape is refused, naming what is wrong', () => {
   assert.throws(() => parsePayload({ files: { 'a.py': 1 }, recorded: null }), /no files/);
   assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: [1] }), /malformed recording/);
   assert.throws(() => parsePayload({ files: { 'a.py': '' } }), /malformed recording/);
-  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null }), { files: { 'a.py': '' }, recorded: null });
+  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null }), { files: { 'a.py': '' }, recorded: null, challenges: [] });
+  assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: {} }), /malformed challenge/);
+  assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: [{ challenge: { id: 'x' }, solution: {} }] }), /malformed challenge/);
+  const good = { challenge: { id: 'x', task: { en: 't', zh: 't' }, goal: { exitCode: 0 }, hints: [] }, solution: { 'a.py': 'x' } };
+  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: [good] }).challenges, [good]);
 });
