@@ -164,8 +164,15 @@ async function checkChallenges(root: string, sandboxesDir: string, id: string, f
   }
   const model = buildModel(recorded.trace);
   const problems: ContentProblem[] = [];
-  for (const { challenge } of loaded) {
+  for (const { challenge, solution } of loaded) {
     const file = `${rel(root, path.join(sandboxesDir, id, challengesDir, challenge.id, challengeFile))}`;
+    // A scaffold (npm run new:challenge) loads, but its TODO placeholders must not reach readers.
+    const texts: [string, string][] = [[file, await readFile(path.join(root, file), 'utf8')], ...Object.entries(solution).map(([name, text]): [string, string] => [`${path.posix.dirname(file)}/solution/${name}`, text])];
+    for (const [shown, text] of texts) {
+      text.split('\n').forEach((line, i) => {
+        if (line.includes('TODO')) problems.push({ file: shown, line: i + 1, message: 'a TODO placeholder is still here: write it before publishing', severity: 'warning' });
+      });
+    }
     const results = checkExpect(challenge.goal, model, { exitCode: recorded.exit.code, stdout: recorded.stdout });
     if (results.every((r) => r.ok)) {
       const text = await readFile(path.join(root, file), 'utf8');
