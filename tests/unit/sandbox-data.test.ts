@@ -26,6 +26,12 @@ test('the payload carries the files and the recorded trace; its version changes 
   assert.notEqual(payloadBody({ ...payload, files: { ...payload.files, 'main.py': `${payload.files['main.py']}#` } }).version, version);
   assert.notEqual(payloadBody({ ...payload, recorded: null }).version, version);
   assert.equal(payloadPath('async-def-vs-def', version), `/sandbox-data/async-def-vs-def.json?v=${version}`);
+  // Its challenges come with it (never in the page's HTML): goal, hints and the solution's files.
+  const [first] = payload.challenges;
+  assert.equal(first?.challenge.id, 'await-the-sleep');
+  assert.match(first!.solution['main.py']!, /await asyncio\.sleep\(1\)/);
+  assert.ok(!('challenges/await-the-sleep/challenge.json' in payload.files), 'challenge files are not sandbox code');
+  assert.notEqual(payloadBody({ ...payload, challenges: [] }).version, version);
 });
 
 const reply = (status: number, body: unknown) => Promise.resolve({ ok: status >= 200 && status < 300, status, json: () => Promise.resolve(body) });
