@@ -14,7 +14,9 @@ export const httpMethods = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'] as const;
 
 export const sandboxIdPattern = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 
-const localized = z.object({ en: z.string().trim().min(1).max(120), zh: z.string().trim().min(1).max(120) }).strict();
+/** A text in both languages, each at most `max` characters (a title: 120). */
+export const localizedText = (max: number) => z.object({ en: z.string().trim().min(1).max(max), zh: z.string().trim().min(1).max(max) }).strict();
+export const localized = localizedText(120);
 
 /** An SSE client: reads the `text/event-stream` answer event by event, then disconnects (or sees the server end it). */
 export const sseClient = z

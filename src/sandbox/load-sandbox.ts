@@ -28,7 +28,7 @@ export class SandboxError extends Error {
 /** Files bigger than this are not sandbox sources (the runner's source limit is smaller still). */
 const maxFileBytes = 256 * 1024;
 
-interface Issue {
+export interface Issue {
   code: string;
   path: PropertyKey[];
   message: string;
@@ -42,11 +42,16 @@ interface Issue {
  * meant instead (the one whose shape matched: no type error at its own level), so the
  * error names the field: `expect.wallVsSpans.of: Invalid option …`.
  */
-function innermost(issue: Issue): Issue[] {
+export function innermost(issue: Issue): Issue[] {
   if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
   const meant = issue.errors.find((branch) => branch.length && !branch.some((i) => i.code === 'invalid_type' && i.path.length === 0));
   if (!meant) return [issue];
   return meant.flatMap((i) => innermost({ ...i, path: [...issue.path, ...i.path] }));
+}
+
+/** The dotted field a zod issue names (`load.0.path`; unknown keys appended: `expect.oops`), or `whole` for the root. */
+export function issueField(i: Issue, whole: string): string {
+  return [...i.path.map(String), ...(i.code === 'unrecognized_keys' && i.keys ? [i.keys.join(', ')] : [])].join('.') || whole;
 }
 
 /**
@@ -69,11 +74,7 @@ export async function loadSandbox(sandboxesDir: string, id: string, projectRoot 
   const parsed = sandboxManifest.safeParse(raw);
   if (!parsed.success) {
     throw new SandboxError(
-      parsed.error.issues.flatMap(innermost).map((i) => ({
-        file: rel(manifestPath),
-        field: [...i.path.map(String), ...(i.code === 'unrecognized_keys' && i.keys ? [i.keys.join(', ')] : [])].join('.') || 'manifest',
-        message: i.message,
-      })),
+      parsed.error.issues.flatMap(innermost).map((i) => ({ file: rel(manifestPath), field: issueField(i, 'manifest'), message: i.message })),
     );
   }
   const manifest = parsed.data;
@@ -82,7 +83,8 @@ export async function loadSandbox(sandboxesDir: string, id: string, projectRoot 
 
   const files: SandboxFiles = {};
   for (const name of await listFiles(dir)) {
-    if (name === 'sandbox.json' || name === recordingFile) continue;
+    // challenges/ holds exercises on the sandbox (src/sandbox/load-challenges.ts), not code it runs.
+    if (name === 'sandbox.json' || name === recordingFile || name.startsWith('challenges/')) continue;
     if (!isSafeRelativePath(name)) {
       problems.push({ file: rel(path.join(dir, name)), field: 'file name', message: 'use letters, digits, _ . - only' });
       continue;
@@ -107,7 +109,7 @@ export async function listSandboxIds(sandboxesDir: string): Promise<string[]> {
   return entries.filter((e) => e.isDirectory() && !e.name.startsWith('_') && !e.name.startsWith('.')).map((e) => e.name).sort();
 }
 
-async function listFiles(dir: string, prefix = ''): Promise<string[]> {
+export async function listFiles(dir: string, prefix = ''): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(path.join(dir, prefix), { withFileTypes: true })) {
     const name = prefix ? `${prefix}/${entry.name}` : entry.name;

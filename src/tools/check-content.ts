@@ -9,7 +9,8 @@
  * that names no sandbox) and the sandbox loader (src/sandbox/load-sandbox.ts: manifest
  * schema, id, entry file). It adds the checks CI makes on recordings without running
  * anything: every sandbox has an `expect`, and a committed recorded.json is valid and
- * satisfies it. A sandbox with no recording yet is a warning. Finally the vocabulary:
+ * satisfies it; each challenge (sandboxes/<id>/challenges/*) is valid, and that recording of
+ * the shipped code does not already meet its goal. A sandbox with no recording yet is a warning. Finally the vocabulary:
  * content/terminology.yaml (src/content/terminology.ts) lists each language's preferred
  * terms and their forbidden variants, looked for in lesson prose, the sandboxes' titles
  * and the UI strings. Exits 1 on any error.
@@ -27,7 +28,9 @@ import { describeHit, findVariants, mdxProse, parseTerminology, sourceStrings, t
 import { validateLessons } from '../content/validate-lessons.ts';
 import { locales, type Locale } from '../i18n/locales.ts';
 import { listSandboxIds, loadSandbox, SandboxError, type SandboxProblem } from '../sandbox/load-sandbox.ts';
-import { recording, recordingFile } from '../sandbox/recording.ts';
+import { challengesDir, loadChallenges } from '../sandbox/load-challenges.ts';
+import { recording, recordingFile, type Recording } from '../sandbox/recording.ts';
+import { challengeFile } from '../protocol/challenge.ts';
 import { checkExpect, explainFailures } from '../timeline/expect.ts';
 import { buildModel } from '../timeline/model.ts';
 
@@ -137,7 +140,46 @@ async function checkSandbox(root: string, sandboxesDir: string, id: string): Pro
   if (failures) {
     return [{ file: manifestFile, line: lineOf('expect'), message: `expect: the recording of ${recorded.recordedAt.slice(0, 10)} does not hold the claim: ${failures}`, severity: 'error' }];
   }
-  return [];
+  return checkChallenges(root, sandboxesDir, id, sandbox.files, recorded);
+}
+
+/**
+ * A sandbox's challenges, loaded as the site loads them; then the cheap half of the two-way
+ * check (tests/runner/challenges.test.ts runs both halves): the committed recording of the
+ * shipped code must NOT meet a challenge's goal, or there is nothing for the reader to do.
+ */
+async function checkChallenges(root: string, sandboxesDir: string, id: string, files: Record<string, string>, recorded: Recording): Promise<ContentProblem[]> {
+  let loaded;
+  try {
+    loaded = await loadChallenges(sandboxesDir, id, root, files);
+  } catch (err) {
+    if (!(err instanceof SandboxError)) throw err;
+    const problems: ContentProblem[] = [];
+    for (const p of err.problems) {
+      const text = p.file.endsWith(challengeFile) ? await readFile(path.join(root, p.file), 'utf8').catch(() => '') : '';
+      const line = !text ? 1 : p.field === 'json' ? jsonErrorLine(p.message) : manifestLine(text, p.field);
+      problems.push({ file: p.file, line, message: `${p.field}: ${p.message}`, severity: 'error' });
+    }
+    return problems;
+  }
+  const model = buildModel(recorded.trace);
+  const problems: ContentProblem[] = [];
+  for (const { challenge, solution } of loaded) {
+    const file = `${rel(root, path.join(sandboxesDir, id, challengesDir, challenge.id, challengeFile))}`;
+    // A scaffold (npm run new:challenge) loads, but its TODO placeholders must not reach readers.
+    const texts: [string, string][] = [[file, await readFile(path.join(root, file), 'utf8')], ...Object.entries(solution).map(([name, text]): [string, string] => [`${path.posix.dirname(file)}/solution/${name}`, text])];
+    for (const [shown, text] of texts) {
+      text.split('\n').forEach((line, i) => {
+        if (line.includes('TODO')) problems.push({ file: shown, line: i + 1, message: 'a TODO placeholder is still here: write it before publishing', severity: 'warning' });
+      });
+    }
+    const results = checkExpect(challenge.goal, model, { exitCode: recorded.exit.code, stdout: recorded.stdout });
+    if (results.every((r) => r.ok)) {
+      const text = await readFile(path.join(root, file), 'utf8');
+      problems.push({ file, line: manifestLine(text, 'goal'), message: `goal: the recording of the shipped code already meets it, so the reader has nothing to change: ${results.map((r) => r.message).join('; ')}`, severity: 'error' });
+    }
+  }
+  return problems;
 }
 
 /** The glossary of preferred terms; its own place in the repository, relative to the root. */
@@ -167,7 +209,12 @@ async function checkTerminology(root: string, sandboxIds: readonly string[]): Pr
     const lessonFiles = existsSync(dir) ? (await readdir(dir)).filter((n) => n.endsWith('.mdx')).sort() : [];
     for (const name of lessonFiles) await scan(`content/lessons/${locale}/${name}`, locale, parsed.terminology, mdxProse);
     const jsonValues = (text: string) => sourceStrings(text, locale, { keys: false });
-    for (const id of sandboxIds) await scan(`sandboxes/${id}/sandbox.json`, locale, parsed.terminology, jsonValues);
+    for (const id of sandboxIds) {
+      await scan(`sandboxes/${id}/sandbox.json`, locale, parsed.terminology, jsonValues);
+      const dir = path.join(root, 'sandboxes', id, challengesDir);
+      const challengeIds = existsSync(dir) ? (await readdir(dir)).sort() : [];
+      for (const c of challengeIds) await scan(`sandboxes/${id}/${challengesDir}/${c}/${challengeFile}`, locale, parsed.terminology, jsonValues);
+    }
     const tsStrings = (text: string) => sourceStrings(text, locale);
     for (const file of uiSources) await scan(file, locale, parsed.terminology, tsStrings);
   }

@@ -26,6 +26,12 @@ test('the payload carries the files and the recorded trace; its version changes 
   assert.notEqual(payloadBody({ ...payload, files: { ...payload.files, 'main.py': `${payload.files['main.py']}#` } }).version, version);
   assert.notEqual(payloadBody({ ...payload, recorded: null }).version, version);
   assert.equal(payloadPath('async-def-vs-def', version), `/sandbox-data/async-def-vs-def.json?v=${version}`);
+  // Its challenges come with it (never in the page's HTML): goal, hints and the solution's files.
+  const [first] = payload.challenges;
+  assert.equal(first?.challenge.id, 'await-the-sleep');
+  assert.match(first!.solution['main.py']!, /await asyncio\.sleep\(1\)/);
+  assert.ok(!('challenges/await-the-sleep/challenge.json' in payload.files), 'challenge files are not sandbox code');
+  assert.notEqual(payloadBody({ ...payload, challenges: [] }).version, version);
 });
 
 const reply = (status: number, body: unknown) => Promise.resolve({ ok: status >= 200 && status < 300, status, json: () => Promise.resolve(body) });
@@ -63,5 +69,9 @@ test('a reply of the wrong shape is refused, naming what is wrong', () => {
   assert.throws(() => parsePayload({ files: { 'a.py': 1 }, recorded: null }), /no files/);
   assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: [1] }), /malformed recording/);
   assert.throws(() => parsePayload({ files: { 'a.py': '' } }), /malformed recording/);
-  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null }), { files: { 'a.py': '' }, recorded: null });
+  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null }), { files: { 'a.py': '' }, recorded: null, challenges: [] });
+  assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: {} }), /malformed challenge/);
+  assert.throws(() => parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: [{ challenge: { id: 'x' }, solution: {} }] }), /malformed challenge/);
+  const good = { challenge: { id: 'x', task: { en: 't', zh: 't' }, goal: { exitCode: 0 }, hints: [] }, solution: { 'a.py': 'x' } };
+  assert.deepEqual(parsePayload({ files: { 'a.py': '' }, recorded: null, challenges: [good] }).challenges, [good]);
 });
