@@ -35,7 +35,7 @@ export function showProgress(): void {
   }
   render();
   addEventListener(progressEvent, render);
-  addEventListener('storage', (event) => {
+  addEventListener('storage', (event: StorageEvent) => {
     if (event.key === progressKey || event.key === null) render();
   });
 }
