@@ -234,6 +234,9 @@ export function mountDiff(container: HTMLElement, options: { original: string; m
     originalAriaLabel: options.label,
   });
   diff.setModel({ original, modified });
+  // Each side is a text box of its own: both named, for screen readers (and axe).
+  diff.getOriginalEditor().updateOptions({ ariaLabel: `${options.label} (1/2)` });
+  diff.getModifiedEditor().updateOptions({ ariaLabel: `${options.label} (2/2)` });
   // Tall enough for the longer side, like the editors: the page scrolls, not the box.
   const fit = () => {
     const height = Math.max(diff.getOriginalEditor().getContentHeight(), diff.getModifiedEditor().getContentHeight());
