@@ -2,8 +2,8 @@
  * The only sandbox code a lesson page runs at load: it waits for the reader to come near a
  * sandbox and then loads the client (init.ts: engines, views, console). Near means a sandbox
  * is in view once the reader scrolls or moves (not merely at load), the pointer or keyboard
- * focus enters one, or the reader has saved edits in one (their code must replace the
- * lesson's at once). A click that arrives while the client
+ * focus enters one, the reader has saved edits in one, or the address carries shared code
+ * (their code must replace the lesson's at once). A click that arrives while the client
  * loads (Run, Edit, the code) is replayed once it is wired, so nothing the reader does is lost.
  */
 const storageKey = (id: string) => `asynclab:sandbox:${id}`;
@@ -27,7 +27,8 @@ export function bootSandboxes(): void {
       initSandboxes();
       for (const target of pending.splice(0)) target.click();
     }));
-  if (boxes.some((box) => hasSavedEdits(box.dataset.sandbox))) {
+  // Saved edits, or shared code in the address (#share=…): the reader's code must show at once.
+  if (location.hash.startsWith('#share=') || boxes.some((box) => hasSavedEdits(box.dataset.sandbox))) {
     void start();
     return;
   }

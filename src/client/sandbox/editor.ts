@@ -209,3 +209,48 @@ export function mountEditor(options: MountOptions): MountedEditor {
     focus: () => editor.focus(),
   };
 }
+
+export interface MountedDiff {
+  dispose(): void;
+}
+
+/**
+ * A read-only side-by-side comparison (a challenge's "Show solution"): the reader's code on
+ * the left, the solution on the right, in the page's code theme. Inline on narrow boxes.
+ */
+export function mountDiff(container: HTMLElement, options: { original: string; modified: string; language: EditorLanguage; label: string }): MountedDiff {
+  const original = monaco.editor.createModel(options.original, options.language);
+  const modified = monaco.editor.createModel(options.modified, options.language);
+  const diff = monaco.editor.createDiffEditor(container, {
+    theme: currentTheme(),
+    readOnly: true,
+    originalEditable: false,
+    automaticLayout: true,
+    renderSideBySide: container.clientWidth >= 640,
+    minimap: { enabled: false },
+    scrollBeyondLastLine: false,
+    scrollbar: { alwaysConsumeMouseWheel: false },
+    ariaLabel: options.label,
+    originalAriaLabel: options.label,
+  });
+  diff.setModel({ original, modified });
+  // Each side is a text box of its own: both named, for screen readers (and axe).
+  diff.getOriginalEditor().updateOptions({ ariaLabel: `${options.label} (1/2)` });
+  diff.getModifiedEditor().updateOptions({ ariaLabel: `${options.label} (2/2)` });
+  // Tall enough for the longer side, like the editors: the page scrolls, not the box.
+  const fit = () => {
+    const height = Math.max(diff.getOriginalEditor().getContentHeight(), diff.getModifiedEditor().getContentHeight());
+    container.style.height = `${Math.min(Math.max(height, 120), 900)}px`;
+  };
+  diff.getModifiedEditor().onDidContentSizeChange(fit);
+  diff.getOriginalEditor().onDidContentSizeChange(fit);
+  fit();
+  wireEscapeThenTab(container);
+  return {
+    dispose: () => {
+      diff.dispose();
+      original.dispose();
+      modified.dispose();
+    },
+  };
+}

@@ -124,6 +124,11 @@ export class TimelineView {
     }
   }
 
+  /** The trace of the reader's newest run on this page, once it has ended (not a recording). */
+  lastRun(): TraceModel | undefined {
+    return !this.builder && this.shown?.caption === this.strings.thisRun ? this.shown.model : undefined;
+  }
+
   /** Downloads what is shown (the newest run, else the recording) as a Chrome trace for Perfetto. */
   export(): void {
     if (!this.shown) return;

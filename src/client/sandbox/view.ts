@@ -84,6 +84,13 @@ const loadPreviewKit = () => (previewKit ??= import('./preview-panel.ts'));
 // on the first Run; until then the page's static drawing stands.
 let timelineKit: Promise<typeof import('./timeline-view.ts')> | undefined;
 const loadTimelineKit = () => (timelineKit ??= import('./timeline-view.ts'));
+// Challenges (checklist, hints, solution diff) and sharing: only for a sandbox that has them, once its data is here.
+let challengeKit: Promise<typeof import('./challenge-panel.ts')> | undefined;
+const loadChallengeKit = () => (challengeKit ??= import('./challenge-panel.ts'));
+let shareKit: Promise<typeof import('./share-ui.ts')> | undefined;
+const loadShareKit = () => (shareKit ??= import('./share-ui.ts'));
+/** Enough of a run's output to check a goal's `stdoutIncludes`; a flood past it is not kept twice. */
+const maxJudgedOutput = 1 << 20;
 
 let strings: Pick<SandboxData, 'strings' | 'timeline'> | undefined;
 /** The page's one copy of the sandbox words (src/sandbox/client-strings.ts). */
@@ -112,6 +119,12 @@ export class SandboxView {
   private runNumber = 0;
   private timeline: TimelineView | undefined;
   private timelineLoading: Promise<TimelineView> | undefined;
+  private challenges: Promise<import('./challenge-panel.ts').MountedChallenges | undefined> | undefined;
+  /** The current run's output and end, for the challenges' checklist. */
+  private runOutput = '';
+  private runExit: { code: number | null; clean: boolean } | undefined;
+  /** Shared code from the address is shown: edits stay in memory until the reader types. */
+  private settingShared = false;
   private readonly output: ConsoleView;
   private readonly el: Record<'run' | 'stop' | 'edit' | 'reset' | 'status' | 'console' | 'edited' | 'picker', HTMLElement>;
   private readonly engineSelect: HTMLSelectElement;
@@ -169,10 +182,23 @@ export class SandboxView {
    */
   private ensureData(): Promise<SandboxFiles> {
     this.loading ??= loadSandboxData(this.root.dataset.sandboxSrc!).then(
-      ({ files, recorded }) => {
+      ({ files, recorded, challenges }) => {
         this.original = files;
         Object.assign(this.edits, loadEdits(this.id, files));
         this.showEdited();
+        if (challenges.length && this.root.querySelector('[data-challenge]')) {
+          this.challenges = loadChallengeKit().then(
+            ({ mountChallenges }) =>
+              mountChallenges(this.root, challenges, {
+                sandboxId: this.id,
+                lang: this.data.strings.locale,
+                original: files,
+                currentFiles: () => this.currentFiles(),
+                applyFiles: (next) => this.applyFiles(next),
+              }),
+            () => undefined,
+          );
+        }
         void this.timelineReady().then(
           (timeline) => timeline.showRecorded(recorded),
           () => undefined,
@@ -216,6 +242,7 @@ export class SandboxView {
     for (const type of ['pointerenter', 'focusin', 'touchstart']) {
       this.root.addEventListener(type, () => void this.ensureData().catch(() => undefined), { once: true, passive: true });
     }
+    this.wireShare();
     // Wired because the pointer or focus is already here (boot.ts): that was the intent.
     if (this.root.matches(':hover') || this.root.contains(document.activeElement)) void this.ensureData().catch(() => undefined);
     // The reader edited this sandbox before: show their code, not the original.
@@ -242,6 +269,60 @@ export class SandboxView {
         void this.run();
       }
     });
+  }
+
+  private shareHost(): import('./share-ui.ts').ShareHost {
+    return {
+      sandboxId: this.id,
+      lang: this.data.strings.locale,
+      root: this.root,
+      changedFiles: async () => {
+        const original = await this.ensureData();
+        const files = await this.currentFiles();
+        return Object.fromEntries(Object.entries(files).filter(([name, text]) => text !== original[name]));
+      },
+      original: () => this.ensureData(),
+      hasOwnEdits: () => hasEdits(this.id),
+      showShared: (files) => this.showShared(files),
+      restore: () => {
+        this.reset();
+      },
+    };
+  }
+
+  /** "Share", and shared code in the address (`#share=`): both load their code on demand. */
+  private wireShare(): void {
+    const button = this.root.querySelector<HTMLButtonElement>('[data-action="share"]');
+    if (button) {
+      button.hidden = false;
+      button.addEventListener('click', () => void loadShareKit().then(({ share }) => share(this.shareHost())));
+    }
+    if (/^#share=/.test(location.hash)) void loadShareKit().then(({ openShared }) => openShared(this.shareHost()));
+  }
+
+  /** Shared code in the editors, not saved: the reader's own saved edits stay until they type. */
+  private async showShared(files: SandboxFiles): Promise<void> {
+    const original = await this.ensureData();
+    for (const file of Object.keys(this.edits)) delete this.edits[file];
+    for (const [file, text] of Object.entries(files)) if (text !== original[file]) this.edits[file] = text;
+    await this.openEditors(false);
+    this.settingShared = true;
+    try {
+      for (const [file, editor] of this.editors) editor.setValue(this.edits[file] ?? original[file] ?? '');
+    } finally {
+      this.settingShared = false;
+    }
+    this.showEdited();
+  }
+
+  /** A challenge's Apply: these files become the reader's code, saved like typing. */
+  private async applyFiles(files: SandboxFiles): Promise<void> {
+    await this.openEditors(false);
+    for (const [file, editor] of this.editors) {
+      if (files[file] === undefined) continue;
+      editor.setValue(files[file]);
+      this.recordEdit(file, files[file]); // the textarea editor does not report setValue
+    }
   }
 
   /** The picker shows which engine will run the code; with a choice, the reader may switch. */
@@ -317,6 +398,8 @@ export class SandboxView {
   private recordEdit(file: string, value: string): void {
     if (value === this.original?.[file]) delete this.edits[file];
     else this.edits[file] = value;
+    // Shared code is saved only once the reader makes it theirs by typing, not as it loads.
+    if (this.settingShared) return this.showEdited();
     saveEdits(this.id, this.edits);
     this.showEdited();
   }
@@ -358,6 +441,7 @@ export class SandboxView {
         break;
       case 'stdout':
       case 'stderr':
+        if (event.type === 'stdout' && this.runOutput.length < maxJudgedOutput) this.runOutput += event.data;
         this.append(event.data, event.type);
         break;
       case 'trace':
@@ -367,6 +451,7 @@ export class SandboxView {
         if (event.preview) void this.openPreview(event.preview, this.runNumber);
         break;
       case 'exit': {
+        this.runExit = { code: event.code, clean: !event.signal && !event.reason };
         const code = event.signal ?? fill(strings.status.exitCode, { n: String(event.code) });
         let line = fill(strings.status.exited, { code, s: (event.durationMs / 1000).toFixed(2) });
         if (event.reason) line += ` — ${describeReason(event.reason, strings.locale)}`;
@@ -398,6 +483,16 @@ export class SandboxView {
       default:
         break;
     }
+  }
+
+  /** The challenges' checklist for the run that just ended: judged only when it ran to its end. */
+  private async judge(): Promise<void> {
+    if (!this.challenges) return;
+    // Taken now: the next run may begin while the panel module loads.
+    const model = this.timeline?.lastRun();
+    const exit = this.runExit;
+    const result = model && exit?.clean ? { model, exitCode: exit.code, stdout: this.runOutput } : ({ failed: true } as const);
+    (await this.challenges)?.runEnded(result);
   }
 
   /** Shows the panels the manifest names, talking to this run's server (unless the run is already over). */
@@ -458,6 +553,8 @@ export class SandboxView {
     this.preview = undefined;
     delete this.root.dataset.preview;
     this.output.clear();
+    this.runOutput = '';
+    this.runExit = undefined;
     this.captionLessonOutput();
     this.root.dataset.state = 'starting'; // 'booting' or 'running' once the engine says so
     (this.el.run as HTMLButtonElement).disabled = true;
@@ -467,6 +564,7 @@ export class SandboxView {
     this.el.stop.hidden = false;
     try {
       const files = await this.currentFiles(); // the first Run may be what loads them
+      (await this.challenges)?.runStarted();
       await this.timelineReady();
       this.timeline!.begin();
       const options = { preview: this.wantsPreview(engine) };
@@ -482,6 +580,7 @@ export class SandboxView {
     } finally {
       this.output.flush(true);
       this.timeline?.end();
+      void this.judge();
       this.controller = undefined;
       if (run === this.runNumber) this.endPreview();
       (this.el.run as HTMLButtonElement).disabled = false;
