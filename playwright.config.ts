@@ -6,6 +6,9 @@ import { chromiumArgs, chromiumPath } from './src/tools/chromium.ts';
  * - by our own server with the runner (src/server, `npm start`): tests/e2e/*.spec.ts;
  * - by a plain static server, as any static host would (no runner, no isolation headers),
  *   and by one that sends the COOP/COEP headers of public/_headers: tests/e2e/static-host/;
+ * - measured/: responsiveness measured as the reader feels it (key press → frame under a
+ *   flood of output). That project runs alone, after the others, with one worker: on a
+ *   2-core machine a Pyodide boot in the other worker would otherwise be in the figures;
  * - opt-in, online only: a real WebContainer (WEBCONTAINER_E2E=1): tests/e2e/online/.
  * Without WEBCONTAINER_E2E=1 the online project does not exist, so it is neither run nor
  * counted; with it, offline, its test fails rather than skips.
@@ -33,13 +36,14 @@ export default defineConfig({
     trace: 'retain-on-failure',
   },
   projects: [
-    { name: 'chromium', testIgnore: ['static-host/**', 'online/**'], use: chromium },
+    { name: 'chromium', testIgnore: ['static-host/**', 'online/**', 'measured/**'], use: chromium },
     {
       name: 'static-host',
       testDir: 'tests/e2e/static-host',
       use: { ...chromium, baseURL: `http://127.0.0.1:${staticPort}` },
       metadata: { isolatedBaseURL: `http://127.0.0.1:${isolatedStaticPort}` },
     },
+    { name: 'measured', testDir: 'tests/e2e/measured', workers: 1, dependencies: ['chromium', 'static-host'], use: chromium },
     ...(online ? [{ name: 'webcontainer-online', testDir: 'tests/e2e/online', timeout: 180_000, use: { ...chromium, baseURL: `http://127.0.0.1:${isolatedStaticPort}` } }] : []),
   ],
   webServer: [
