@@ -7,7 +7,7 @@
  */
 import { test, expect, type Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { collectErrors } from './helpers.ts';
+import { collectErrors, typeOver } from './helpers.ts';
 
 const lesson = (lang: 'en' | 'zh') => `/${lang}/lessons/why-async/`;
 const sandbox = 'why-async-concurrent';
@@ -21,12 +21,7 @@ async function typeFix(page: Page): Promise<void> {
   const box = boxOf(page);
   await box.getByRole('button', { name: /^(Edit|编辑)$/ }).click();
   await expect(box).toHaveAttribute('data-editor', 'ready');
-  await box.locator('.monaco-editor').click();
-  await page.keyboard.press('ControlOrMeta+F');
-  await page.keyboard.type('0.200');
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Escape');
-  await page.keyboard.type('1.500');
+  await typeOver(page, box, '0.200', '1.500');
   await expect(box.locator('.monaco-editor .view-lines')).toContainText('asyncio.sleep(1.500)');
 }
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
-import type { Page } from '@playwright/test';
+import type { Locator, Page } from '@playwright/test';
 
 export const langs = ['en', 'zh'] as const;
 export type Lang = (typeof langs)[number];
@@ -45,4 +45,17 @@ export function collectErrors(page: Page): string[] {
 export async function nearSandboxes(page: Page): Promise<void> {
   await page.locator('[data-sandbox]').first().scrollIntoViewIfNeeded();
   await page.locator('[data-sandbox][data-wired]').first().waitFor({ state: 'attached' });
+}
+
+/**
+ * Types `to` over `from` in a sandbox's open Monaco editor as a reader would: click into the
+ * code, find `from` (Ctrl+F), close the finder and type over the selected match.
+ */
+export async function typeOver(page: Page, box: Locator, from: string, to: string): Promise<void> {
+  await box.locator('.monaco-editor .view-lines').click();
+  await page.keyboard.press('ControlOrMeta+F');
+  await page.keyboard.type(from);
+  await page.keyboard.press('Enter');
+  await page.keyboard.press('Escape');
+  await page.keyboard.type(to);
 }

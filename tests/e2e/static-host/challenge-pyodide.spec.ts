@@ -4,20 +4,10 @@
  * language, the same way it does for the local runner.
  */
 import { test, expect, type Page } from '@playwright/test';
-import { collectErrors } from '../helpers.ts';
+import { collectErrors, typeOver } from '../helpers.ts';
 
 const sandbox = 'event-loop-two-sleeps';
 const boxOf = (page: Page) => page.locator(`[data-sandbox="${sandbox}"]`);
-
-/** Finds `from` in Monaco (Ctrl+F), closes the finder and types `to` over the match, as a reader would. */
-async function replaceInEditor(page: Page, from: string, to: string): Promise<void> {
-  await boxOf(page).locator('.monaco-editor .view-lines').click();
-  await page.keyboard.press('ControlOrMeta+F');
-  await page.keyboard.type(from);
-  await page.keyboard.press('Enter');
-  await page.keyboard.press('Escape');
-  await page.keyboard.type(to);
-}
 
 test('zh, Pyodide: the shipped code misses the goal, the reader edits it, the checklist turns green and stays done', async ({ page }) => {
   test.setTimeout(150_000);
@@ -43,8 +33,8 @@ test('zh, Pyodide: the shipped code misses the goal, the reader edits it, the ch
 
   await box.getByRole('button', { name: '编辑', exact: true }).click();
   await expect(box).toHaveAttribute('data-editor', 'ready');
-  await replaceInEditor(page, 'TASKS = 5', 'TASKS = 20');
-  await replaceInEditor(page, 'DELAY = 1.0', 'DELAY = 0.2');
+  await typeOver(page, box, 'TASKS = 5', 'TASKS = 20');
+  await typeOver(page, box, 'DELAY = 1.0', 'DELAY = 0.2');
   await expect(box.locator('.monaco-editor .view-lines')).toContainText('TASKS = 20');
   await expect(box.locator('.monaco-editor .view-lines')).toContainText('DELAY = 0.2');
 
