@@ -5,6 +5,7 @@
  * out of the module graph and emits it as one stylesheet; `virtual:monaco-css-url` gives
  * its URL, which the editor loader links when the editor is actually opened.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Plugin } from 'vite';
@@ -14,12 +15,21 @@ const marker = '\0asynclab-monaco-css:';
 const relativeImport = /(?:\bfrom\s*|\bimport\s*\(?\s*)['"](\.{1,2}\/[^'"]+)['"]/g;
 const monacoImport = /['"]monaco-editor\/([^'"?]+)['"]/g;
 
-function inlineLocalUrls(css: string, dir: string): string {
-  // Only codicon.ttf is referenced relatively; data: URLs are left alone.
+/**
+ * Monaco's CSS refers to one file beside it, codicon.ttf (153 kB: the find widget's buttons,
+ * the diff's + and −). It is emitted as a file of its own next to the stylesheet, named by
+ * its content, not inlined: a browser fetches a font only when a glyph of it is drawn, so a
+ * reader who never opens the finder or a solution's diff never downloads it. data: URLs are
+ * left alone.
+ */
+function emitLocalUrls(css: string, dir: string, emit: (fileName: string, source: Buffer) => void): string {
   return css.replace(/url\((['"]?)(\.\/[^'")]+)\1\)/g, (_m, _q, rel: string) => {
-    const file = path.join(dir, rel);
-    const mime = file.endsWith('.ttf') ? 'font/ttf' : 'application/octet-stream';
-    return `url("data:${mime};base64,${readFileSync(file).toString('base64')}")`;
+    const source = readFileSync(path.join(dir, rel));
+    const { name, ext } = path.parse(rel);
+    const fileName = `${name}.${createHash('sha256').update(source).digest('base64url').slice(0, 8)}${ext}`;
+    // Written into the stylesheet's own folder (generateBundle), so the URL stays relative.
+    emit(fileName, source);
+    return `url("./${fileName}")`;
   });
 }
 
@@ -42,6 +52,8 @@ function collectCss(entries: string[]): string[] {
 
 export function lazyMonacoCss(): Plugin {
   let monacoRoot: string | undefined;
+  // The files a stylesheet refers to, written beside it once its hashed name is known.
+  const besideStylesheet: Array<{ reference: string; files: Map<string, Buffer> }> = [];
   return {
     name: 'asynclab:lazy-monaco-css',
     apply: 'build',
@@ -59,11 +71,19 @@ export function lazyMonacoCss(): Plugin {
       const resolved = await this.resolve('monaco-editor/editor/editor.api.js', importer);
       monacoRoot ??= resolved!.id.replace(/editor[\\/]editor\.api\.js$/, '');
       const entries = [...readFileSync(importer, 'utf8').matchAll(monacoImport)].map((m) => path.join(monacoRoot!, m[1]!));
+      const files = new Map<string, Buffer>();
       const source = collectCss(entries)
-        .map((file) => inlineLocalUrls(readFileSync(file, 'utf8'), path.dirname(file)))
+        .map((file) => emitLocalUrls(readFileSync(file, 'utf8'), path.dirname(file), (name, bytes) => files.set(name, bytes)))
         .join('\n');
       const reference = this.emitFile({ type: 'asset', name: 'monaco-editor.css', source });
+      besideStylesheet.push({ reference, files });
       return `export default import.meta.ROLLUP_FILE_URL_${reference};`;
+    },
+    generateBundle() {
+      for (const { reference, files } of besideStylesheet.splice(0)) {
+        const dir = path.posix.dirname(this.getFileName(reference));
+        for (const [name, source] of files) this.emitFile({ type: 'asset', fileName: path.posix.join(dir, name), source });
+      }
     },
   };
 }

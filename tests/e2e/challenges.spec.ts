@@ -26,15 +26,12 @@ async function typeFix(page: Page): Promise<void> {
 }
 
 async function axeOn(page: Page, selector: string): Promise<string[]> {
-  // Left out: the code as Monaco's diff editor draws it (token colours over its change
-  // highlights and faded deleted lines); its text boxes and everything of ours are checked.
+  // The diff editor's code included: its change colours are ours (editor.ts, diffColors).
   const results = await new AxeBuilder({ page })
     .include(selector)
-    .exclude('.challenge-diff .view-lines')
-    .exclude('.challenge-diff .view-zones')
     .withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'best-practice'])
     .analyze();
-  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+  return results.violations.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => `${n.target.join(' ')} (${n.failureSummary ?? ''})`).slice(0, 5).join(', ')}`);
 }
 
 test('en: predict, type the fix into Monaco, run, the checklist turns green, still done after a reload', async ({ page }) => {
@@ -108,7 +105,17 @@ test('zh: the checklist speaks Chinese; hints open one at a time; the solution d
   await expect(challenge.getByRole('button', { name: '收起参考答案' })).toHaveAttribute('aria-expanded', 'true');
   await expect(challenge.locator('.challenge-diff .monaco-diff-editor')).toBeVisible({ timeout: 15_000 });
   await expect(challenge.locator('.challenge-diff')).toContainText('1.500');
+  // The gutter's + and − are codicon glyphs: the font came with the diff, from our own files.
+  await expect
+    .poll(() => page.evaluate(() => [...document.fonts].some((f) => f.family.replace(/"/g, '') === 'codicon' && f.status === 'loaded')))
+    .toBe(true);
+  // The diff's code, removed and added lines included, in the light theme and the dark one.
+  await expect(challenge.locator('.challenge-diff .line-delete').first()).toBeVisible();
   expect(await axeOn(page, `[data-sandbox="${sandbox}"] .challenge`)).toEqual([]);
+  await page.evaluate(() => (document.documentElement.dataset.theme = 'dark'));
+  await expect(challenge.locator('.challenge-diff .monaco-editor.vs-dark').first()).toBeVisible();
+  expect(await axeOn(page, `[data-sandbox="${sandbox}"] .challenge`)).toEqual([]);
+  await page.evaluate(() => (document.documentElement.dataset.theme = 'light'));
 
   await challenge.getByRole('button', { name: '采用参考答案' }).click();
   await expect(challenge.getByText('参考答案已放入编辑器，点“运行”检查。')).toBeVisible();

@@ -11,8 +11,10 @@ import { test, expect } from '@playwright/test';
 test('no sandbox data before any interaction; the first Run fetches it once and runs', async ({ page }) => {
   test.setTimeout(60_000);
   const fetched: string[] = [];
+  const fonts: string[] = [];
   page.on('request', (request) => {
     if (request.url().includes('/sandbox-data/')) fetched.push(new URL(request.url()).pathname);
+    if (request.resourceType() === 'font') fonts.push(new URL(request.url()).pathname);
   });
   await page.goto('/en/lessons/async-def-vs-def/', { waitUntil: 'networkidle' });
   const box = page.locator('[data-sandbox="async-def-vs-def"]');
@@ -34,6 +36,8 @@ test('no sandbox data before any interaction; the first Run fetches it once and 
   await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 40_000 });
   await expect(box.locator('[data-console]')).toContainText('[load]');
   expect(fetched).toEqual(['/sandbox-data/async-def-vs-def.json']);
+  // Monaco's icon font (153 kB) waits for a glyph of it to be drawn: a find box, a diff.
+  expect(fonts.filter((f) => f.includes('codicon'))).toEqual([]);
   // The recording became the comparison row, drawn in full; the new run has its table.
   await expect(timeline.locator('[data-row="previous"] .tl-chart')).toBeVisible();
   await expect(timeline.locator('[data-row="current"] rect title').first()).toBeAttached();

@@ -5,6 +5,8 @@
  * so swapping the static block for the editor changes nothing the eye can see.
  */
 import * as monaco from 'monaco-editor/editor/editor.api.js';
+// The codicon font: the find widget's buttons and the diff's + and − are glyphs in it.
+import 'monaco-editor/features/codicon/register.js';
 import 'monaco-editor/editor/contrib/find/browser/findController.js';
 import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
 import 'monaco-editor/editor/contrib/comment/browser/comment.js';
@@ -225,6 +227,8 @@ export function mountDiff(container: HTMLElement, options: { original: string; m
     theme: currentTheme(),
     readOnly: true,
     originalEditable: false,
+    // Nothing to edit, so no cursor line: its tint would put the code's comments under 4.5:1.
+    renderLineHighlight: 'none',
     automaticLayout: true,
     renderSideBySide: container.clientWidth >= 640,
     minimap: { enabled: false },
