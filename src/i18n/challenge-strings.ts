@@ -53,7 +53,10 @@ export interface ChallengeStrings {
   keepMine: string;
   /** Progress on lesson lists: "{done} of {total} challenges". */
   progress: string;
-  progressLabel: string;
+  /** Beside a lesson the reader has opened before (lesson lists). */
+  visited: string;
+  /** The home page's line: lessons opened ({visited} of {lessons}), challenges done ({done} of {total}). */
+  courseSummary: string;
   resetProgress: string;
   resetConfirm: string;
   resetDone: string;
@@ -99,9 +102,10 @@ export const challengeStrings: Record<Locale, ChallengeStrings> = {
     loadShared: 'Load the shared code',
     keepMine: 'Keep my code',
     progress: '{done} of {total} challenges',
-    progressLabel: 'Your progress',
+    visited: 'Opened',
+    courseSummary: 'You have opened {visited} of {lessons} lessons and done {done} of {total} challenges.',
     resetProgress: 'Reset progress',
-    resetConfirm: 'Forget which challenges you have done? Your edited code stays.',
+    resetConfirm: 'Forget which lessons you have opened and which challenges you have done? Your edited code stays.',
     resetDone: 'Progress reset.',
   },
   zh: {
@@ -143,9 +147,10 @@ export const challengeStrings: Record<Locale, ChallengeStrings> = {
     loadShared: '载入分享的代码',
     keepMine: '保留我的代码',
     progress: '已完成 {done} / {total} 个挑战',
-    progressLabel: '学习进度',
+    visited: '已读',
+    courseSummary: '你已读过 {visited} / {lessons} 节课，完成了 {done} / {total} 个挑战。',
     resetProgress: '重置进度',
-    resetConfirm: '要清除挑战完成记录吗？你修改过的代码会保留。',
+    resetConfirm: '要清除已读课程和挑战完成记录吗？你修改过的代码会保留。',
     resetDone: '进度已重置。',
   },
 };
