@@ -4,7 +4,8 @@
  * real gateway, a runner node and the fleet's private Redis: src/fleet). The static server sends
  * deploy/static/_headers (its CSP naming this gateway, COOP/COEP), as a host publishing the site
  * with it would, so everything below also holds under that policy. A FastAPI sandbox runs
- * and its timeline is drawn; a live preview works cross-origin, without a token; a restarted
+ * and its timeline is drawn; a challenge's goal is checked on a hosted run (missed by the
+ * lesson's code, met by the solution); a live preview works cross-origin, without a token; a restarted
  * gateway is found again without a reload; with the gateway gone, a Python script falls back to
  * Pyodide and a server sandbox says why it cannot run, in the page's words.
  */
@@ -154,6 +155,35 @@ test('a live preview talks to the run\'s server on the gateway\'s origin, withou
   }
   await box.getByRole('button', { name: 'Stop', exact: true }).click();
   await expect(box).toHaveAttribute('data-preview', 'ended');
+  expect(errors).toEqual([]);
+});
+
+test('a challenge is checked on a run of the hosted runner: the shipped code misses, the solution meets every goal', async ({ page }) => {
+  test.setTimeout(120_000);
+  const errors = collectErrors(page);
+  const box = await open(page, '/en/lessons/async-def-vs-def/', 'async-def-vs-def');
+  const challenge = box.locator('[data-challenge="await-the-sleep"]');
+  await expect(box.locator('[data-engine]')).toHaveValue('remote');
+  await challenge.getByRole('radio').first().check();
+
+  await box.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 60_000 });
+  await expect(box.locator('[data-status]')).toContainText('Ran on the hosted runner');
+  // The goal's sentences, about this run: the five blocking handlers did not overlap.
+  await expect(challenge.locator('.challenge-checklist li.challenge-miss').first()).toBeVisible();
+  await expect(challenge.locator('.challenge-summary')).toHaveText(/^[0-3] of 4 goals met$/);
+  await expect(challenge).not.toHaveAttribute('data-done');
+
+  await challenge.getByRole('button', { name: 'Show solution' }).click();
+  await expect(challenge.locator('.challenge-diff .monaco-diff-editor')).toBeVisible({ timeout: 15_000 });
+  await challenge.getByRole('button', { name: 'Apply the solution' }).click();
+  await expect(challenge.getByText('The solution is in the editor. Press Run to check it.')).toBeVisible();
+  await box.getByRole('button', { name: 'Run', exact: true }).click();
+  await expect(box).toHaveAttribute('data-state', 'exited', { timeout: 60_000 });
+  await expect(box.locator('[data-status]')).toContainText('Ran on the hosted runner');
+  await expect(challenge.locator('.challenge-checklist li.challenge-ok')).toHaveCount(4);
+  await expect(challenge.locator('.challenge-summary')).toHaveText('Challenge done: every goal held on your run.');
+  await expect(challenge).toHaveAttribute('data-done', /.*/);
   expect(errors).toEqual([]);
 });
 
