@@ -230,8 +230,12 @@ test('three busy processes in one run take no more CPU than one busy process in 
   const shareA = (usedAt(a, to) - usedAt(a, from)) / (to - from);
   const shareB = (usedAt(b, to) - usedAt(b, from)) / (to - from);
   console.log(`cpu: 3 busy processes got ${shareA.toFixed(2)} CPUs, 1 busy process in another run ${shareB.toFixed(2)} (ratio ${(shareA / shareB).toFixed(2)})`);
-  // Per process the scheduler would give 3 : 1; per run it gives about 1 : 1.
-  assert.ok(shareA / shareB < 1.5, `the three-process run took ${(shareA / shareB).toFixed(2)}× the other's CPU`);
+  // Per process the scheduler gives 3 : 1 (four busy processes, each an equal slice of the
+  // cap). Per run it gives about 1 : 1, but not exactly: group weights are split per CPU, so
+  // on two cores the lone process shares its core with part of the other run while that run
+  // has the second core to itself; 1 : 1 up to 2 : 1, by where the balancer put the
+  // processes (measured 1.04–1.07 mostly, 1.52 once in CI). Between that and 3 : 1.
+  assert.ok(shareA / shareB < 2.2, `the three-process run took ${(shareA / shareB).toFixed(2)}× the other's CPU`);
 });
 
 test('all runs together stay under the runner\'s CPU cap (CPUs − 0.25), leaving the server some CPU', async () => {
